@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Bundles the language server / CLI and the VS Code client with esbuild.
+// tree-sitter stays external: it loads its native binding from its own folder.
+'use strict';
+const esbuild = require('esbuild');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const watch = process.argv.includes('--watch');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+const builds = [
+  { ...common, entryPoints: ['server/src/server.ts'], outfile: 'server/out/server.js', external: ['tree-sitter'] },
+  { ...common, entryPoints: ['server/src/cli.ts'], outfile: 'server/out/cli.js', external: ['tree-sitter'] },
+  { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'client/out/extension.js', external: ['vscode'] },
+];
+
+async function main() {
+  if (watch) {
+    for (const b of builds) await (await esbuild.context(b)).watch();
+    console.log('[nix-builders] watching for changes');
+  } else {
+    await Promise.all(builds.map((b) => esbuild.build(b)));
+  }
+}
+main().catch((err) => {
+  console.error(err.message);
+  process.exit(1);
+});

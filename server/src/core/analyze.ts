@@ -1,0 +1,57 @@
+// The core's entry point: files in, model and diagnostics out. Pure: no I/O,
+// no LSP, no vscode. Front ends (CLI, language server) read files and convert.
+import * as path from 'node:path';
+import type { Diagnostic } from './diagnostic';
+import { DEFAULT_LIMITS, type EvalLimits } from './eval/evaluator';
+import { type ModuleRoot, readModule } from './eval/module';
+import { extractModel } from './extract';
+import type { Model } from './model';
+import { parseNix, type Tree } from './parser';
+import { RULES } from './rules';
+
+export interface SourceFile {
+  path: string;
+  text: string;
+  /** A tree already parsed (and kept up to date) by the caller. */
+  tree?: Tree;
+}
+
+export interface Analysis {
+  model: Model;
+  roots: ModuleRoot[];
+  diagnostics: Diagnostic[];
+}
+
+/** Machines files are recognised by name: `machines` or `*.machines`. */
+export function isMachinesFile(file: string): boolean {
+  const base = path.basename(file);
+  return base === 'machines' || base.endsWith('.machines');
+}
+
+export function analyze(files: SourceFile[], limits: EvalLimits = DEFAULT_LIMITS): Analysis {
+  const roots: ModuleRoot[] = [];
+  const machines: { file: string; text: string }[] = [];
+  const texts = new Map<string, string>();
+  for (const f of files) {
+    texts.set(f.path, f.text);
+    if (isMachinesFile(f.path)) machines.push({ file: f.path, text: f.text });
+    else roots.push(readModule(f.path, f.tree ?? parseNix(f.text), limits));
+  }
+  const model = extractModel(roots, machines, texts);
+  return { model, roots, diagnostics: runRules(model) };
+}
+
+export function runRules(model: Model): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const rule of RULES) {
+    for (const d of rule.check(model)) {
+      // A literal shared by several builders (a let binding) is reported once.
+      const key = `${d.code}\u0000${d.span.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.message}`;
+      if (seen.has(key) || d.span.file === '<builtin>') continue;
+      seen.add(key);
+      out.push(d);
+    }
+  }
+  return out.sort((a, b) => (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : a.span.start - b.span.start));
+}

@@ -1,0 +1,165 @@
+// Decodes Nix string literals ("…" and ''…'') into their value, keeping a map
+// from value offsets to document offsets so that diagnostics inside a string
+// (a machines line in `builders`, a Host block in `extraConfig`) land on the
+// right characters. Indented strings are dedented as Nix's parser does.
+import type { SyntaxNode } from '../parser';
+import type { StringPiece } from './value';
+
+/** One decoded part: literal text (with its document offset when 1:1) or an interpolation. */
+export type StringPart =
+  | { kind: 'text'; text: string; doc?: number }
+  | { kind: 'interp'; node: SyntaxNode };
+
+function decodeEscape(raw: string, indented: boolean): string {
+  if (indented) {
+    if (raw === "'''") return "''";
+    const c = raw.slice(3); // after ''\
+    return c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c;
+  }
+  const c = raw.slice(1);
+  return c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c;
+}
+
+/** The raw parts of a string node, before indentation stripping. */
+export function stringParts(node: SyntaxNode): StringPart[] {
+  const indented = node.type === 'indented_string_expression';
+  const parts: StringPart[] = [];
+  for (const c of node.namedChildren) {
+    switch (c.type) {
+      case 'string_fragment':
+        parts.push({ kind: 'text', text: c.text, doc: c.startIndex });
+        break;
+      case 'escape_sequence':
+        parts.push({ kind: 'text', text: decodeEscape(c.text, indented) });
+        break;
+      case 'interpolation':
+        parts.push({ kind: 'interp', node: c });
+        break;
+      default:
+        // dollar_escape: the `''` / `\` before a `$`; the `$` itself follows as a fragment.
+        break;
+    }
+  }
+  return indented ? stripIndentation(parts) : parts;
+}
+
+/**
+ * Nix's stripIndentation: drop the smallest indentation of the non-blank lines,
+ * a first line that is only spaces, and a last line that is only spaces.
+ * Escaped characters count as content and are never stripped.
+ */
+function stripIndentation(parts: StringPart[]): StringPart[] {
+  let minIndent = Infinity;
+  let atLineStart = true;
+  let cur = 0;
+  for (const p of parts) {
+    if (p.kind === 'interp' || p.doc === undefined) {
+      if (atLineStart) {
+        minIndent = Math.min(minIndent, cur);
+        atLineStart = false;
+      }
+      continue;
+    }
+    for (const ch of p.text) {
+      if (atLineStart) {
+        if (ch === ' ') cur++;
+        else if (ch === '\n') cur = 0;
+        else {
+          minIndent = Math.min(minIndent, cur);
+          atLineStart = false;
+        }
+      } else if (ch === '\n') {
+        atLineStart = true;
+        cur = 0;
+      }
+    }
+  }
+  if (minIndent === Infinity) minIndent = 0;
+
+  const out: StringPart[] = [];
+  atLineStart = true;
+  cur = 0;
+  for (const p of parts) {
+    if (p.kind === 'interp' || p.doc === undefined) {
+      atLineStart = false;
+      out.push(p);
+      continue;
+    }
+    let text = '';
+    let start = 0;
+    const flush = (end: number) => {
+      if (end > start) out.push({ kind: 'text', text: p.text.slice(start, end), doc: (p.doc ?? 0) + start });
+    };
+    for (let i = 0; i < p.text.length; i++) {
+      const ch = p.text[i];
+      if (atLineStart && ch === ' ' && cur < minIndent) {
+        flush(i);
+        start = i + 1;
+        cur++;
+        continue;
+      }
+      if (ch === '\n') {
+        atLineStart = true;
+        cur = 0;
+      } else {
+        atLineStart = false;
+      }
+    }
+    flush(p.text.length);
+    void text;
+  }
+  return dropBlankEnds(out);
+}
+
+/** Removes a first line of only spaces (with its newline) and a last line of only spaces. */
+function dropBlankEnds(parts: StringPart[]): StringPart[] {
+  const first = parts[0];
+  if (first && first.kind === 'text' && first.doc !== undefined) {
+    const nl = first.text.indexOf('\n');
+    if (nl >= 0 && /^ *$/.test(first.text.slice(0, nl))) {
+      parts[0] = { kind: 'text', text: first.text.slice(nl + 1), doc: first.doc + nl + 1 };
+    }
+  }
+  const last = parts[parts.length - 1];
+  if (last && last.kind === 'text' && last.doc !== undefined) {
+    const nl = last.text.lastIndexOf('\n');
+    const tail = last.text.slice(nl + 1);
+    if (/^ *$/.test(tail) && (nl >= 0 || parts.length === 1)) {
+      parts[parts.length - 1] = { kind: 'text', text: last.text.slice(0, nl + 1), doc: last.doc };
+    }
+  }
+  return parts.filter((p) => p.kind === 'interp' || p.text.length > 0);
+}
+
+/** Joins decoded text parts into a value and its piece map. */
+export function joinText(parts: { text: string; doc?: number }[]): { value: string; pieces: StringPiece[] } {
+  let value = '';
+  const pieces: StringPiece[] = [];
+  for (const p of parts) {
+    if (p.doc !== undefined && p.text.length > 0) pieces.push({ at: value.length, length: p.text.length, doc: p.doc });
+    value += p.text;
+  }
+  return { value, pieces };
+}
+
+/** Maps a [start, end) range of a string value to document offsets, as closely as the pieces allow. */
+export function mapStringRange(
+  pieces: StringPiece[] | undefined,
+  fallback: { start: number; end: number },
+  start: number,
+  end: number,
+): { start: number; end: number } {
+  if (!pieces || pieces.length === 0) return fallback;
+  const at = (offset: number, preferEnd: boolean): number | undefined => {
+    for (const p of pieces) {
+      if (offset >= p.at && (offset < p.at + p.length || (preferEnd && offset === p.at + p.length))) {
+        return p.doc + (offset - p.at);
+      }
+    }
+    return undefined;
+  };
+  const s = at(start, false);
+  const e = end > start ? at(end, true) : s;
+  if (s === undefined || e === undefined || e < s) return fallback;
+  return { start: s, end: e };
+}

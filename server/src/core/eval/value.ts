@@ -1,0 +1,145 @@
+// Values of the static reader. Every value remembers the source span it came
+// from, so a diagnostic reached through lets, inherits or lambdas points at the
+// literal to edit. "unknown" is an explicit value that rules never report on.
+import type { Span } from '../span';
+import type { SyntaxNode } from '../parser';
+import type { Scope } from './scope';
+
+/** A stretch of a string value that maps 1:1 onto document text. */
+export interface StringPiece {
+  /** Offset in the string value. */
+  at: number;
+  length: number;
+  /** Offset of the same characters in the document (UTF-16 units). */
+  doc: number;
+}
+
+export interface StringValue {
+  kind: 'string';
+  value: string;
+  span: Span;
+  /** Where the characters came from; absent when unknown (e.g. built by a function). */
+  pieces?: StringPiece[];
+}
+export interface IntValue {
+  kind: 'int';
+  value: number;
+  span: Span;
+}
+export interface FloatValue {
+  kind: 'float';
+  value: number;
+  span: Span;
+}
+export interface BoolValue {
+  kind: 'bool';
+  value: boolean;
+  span: Span;
+}
+export interface NullValue {
+  kind: 'null';
+  span: Span;
+}
+export interface PathValue {
+  kind: 'path';
+  /** The path as written (`./x.nix`, `/etc/x`, `~/x`). */
+  value: string;
+  span: Span;
+}
+export interface ListValue {
+  kind: 'list';
+  items: Thunk[];
+  span: Span;
+  /** False when some elements could not be read: the known ones are still checked. */
+  complete: boolean;
+}
+export interface Attr {
+  thunk: Thunk;
+  /** The attribute name as written in the binding, when there is one. */
+  keySpan?: Span;
+  /** The whole binding `name = value;`, for edits that replace or remove it. */
+  bindingSpan?: Span;
+}
+export interface AttrsValue {
+  kind: 'attrs';
+  attrs: Map<string, Attr>;
+  span: Span;
+  /** False when attributes may exist that could not be read (dynamic names, unknown `//`). */
+  complete: boolean;
+}
+export interface LambdaValue {
+  kind: 'lambda';
+  node: SyntaxNode;
+  scope: Scope;
+  span: Span;
+}
+export interface PrimValue {
+  kind: 'prim';
+  name: string;
+  arity: number;
+  args: Thunk[];
+  span: Span;
+}
+/** The NixOS module system's wrappers (mkIf, mkMerge, mkOverride, mkOrder). */
+export type ModuleWrapper =
+  | { kind: 'module'; type: 'if'; condition: Thunk; content: Thunk; span: Span }
+  | { kind: 'module'; type: 'merge'; contents: Thunk; span: Span }
+  | { kind: 'module'; type: 'override'; priority: number; content: Thunk; span: Span }
+  | { kind: 'module'; type: 'order'; content: Thunk; span: Span };
+export interface UnknownValue {
+  kind: 'unknown';
+  span?: Span;
+}
+
+export type Value =
+  | StringValue
+  | IntValue
+  | FloatValue
+  | BoolValue
+  | NullValue
+  | PathValue
+  | ListValue
+  | AttrsValue
+  | LambdaValue
+  | PrimValue
+  | ModuleWrapper
+  | UnknownValue;
+
+export const UNKNOWN: UnknownValue = Object.freeze({ kind: 'unknown' }) as UnknownValue;
+
+/**
+ * A lazily computed value. Forcing a thunk that is already being forced
+ * (`let a = a; in a`) gives unknown instead of recursing.
+ */
+export class Thunk {
+  private state: 0 | 1 | 2 = 0; // 0 pending, 1 forcing, 2 done
+  private result: Value = UNKNOWN;
+
+  constructor(private compute: (() => Value) | undefined) {}
+
+  static of(value: Value): Thunk {
+    const t = new Thunk(undefined);
+    t.state = 2;
+    t.result = value;
+    return t;
+  }
+
+  force(): Value {
+    if (this.state === 2) return this.result;
+    if (this.state === 1) return UNKNOWN;
+    this.state = 1;
+    try {
+      this.result = this.compute ? this.compute() : UNKNOWN;
+    } finally {
+      this.state = 2;
+      this.compute = undefined;
+    }
+    return this.result;
+  }
+}
+
+export const UNKNOWN_THUNK = Thunk.of(UNKNOWN);
+
+export function isKnown(v: Value): boolean {
+  return v.kind !== 'unknown';
+}

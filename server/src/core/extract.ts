@@ -1,0 +1,244 @@
+// Builds the Model from the module roots of a configuration and from machines
+// files: every builder with its attributes as written, known hosts, ssh_config
+// text and the settings that decide whether builders are used at all.
+import type { Diagnostic } from './diagnostic';
+import { definitions, type Definitions, type ModuleRoot, unwrap, winning } from './eval/module';
+import { mapStringRange } from './eval/strings';
+import { type AttrsValue, type StringValue, Thunk, type Value } from './eval/value';
+import { type MachineEntry, parseMachines } from './machines-file';
+import type { Builder, BuilderSource, ConfLine, KnownHost, Model, ReadAttr } from './model';
+import type { Span } from './span';
+
+function readAttrs(v: AttrsValue): Map<string, ReadAttr> {
+  const out = new Map<string, ReadAttr>();
+  for (const [name, a] of v.attrs) {
+    const value = unwrap(a.thunk.force());
+    if (value === undefined) continue; // mkIf false: not set
+    out.set(name, { name, value, keySpan: a.keySpan, bindingSpan: a.bindingSpan });
+  }
+  return out;
+}
+
+/** Items of a list option across its winning definitions. */
+function listItems(d: Definitions): { value: Value; conditional: boolean }[] {
+  const out: { value: Value; conditional: boolean }[] = [];
+  for (const def of winning(d.defs)) {
+    const l = def.value;
+    if (l.kind !== 'list') continue;
+    for (const t of l.items) {
+      const v = unwrap(t.force());
+      if (v) out.push({ value: v, conditional: def.conditional });
+    }
+  }
+  return out;
+}
+
+function nixBuilders(d: Definitions): Builder[] {
+  const out: Builder[] = [];
+  for (const { value, conditional } of listItems(d)) {
+    if (value.kind !== 'attrs') continue;
+    out.push({
+      source: 'nix',
+      file: value.span.file,
+      span: value.span,
+      attrs: readAttrs(value),
+      complete: value.complete,
+      conditional,
+    });
+  }
+  return out;
+}
+
+function knownHosts(d: Definitions): KnownHost[] {
+  // attrsOf submodule: the same host may be defined in several places; merge by name.
+  const byName = new Map<string, KnownHost>();
+  for (const def of winning(d.defs)) {
+    const set = def.value;
+    if (set.kind !== 'attrs') continue;
+    for (const [name, a] of set.attrs) {
+      const v = unwrap(a.thunk.force());
+      if (!v || v.kind !== 'attrs') continue;
+      const existing = byName.get(name);
+      if (existing) {
+        for (const [k, r] of readAttrs(v)) existing.attrs.set(k, r);
+        existing.complete &&= v.complete;
+        continue;
+      }
+      byName.set(name, {
+        name,
+        file: v.span.file,
+        nameSpan: a.keySpan,
+        span: v.span,
+        attrs: readAttrs(v),
+        complete: v.complete,
+      });
+    }
+  }
+  return [...byName.values()];
+}
+
+function strings(d: Definitions): StringValue[] {
+  const out: StringValue[] = [];
+  for (const def of d.defs) {
+    const v = unwrap(def.value);
+    if (v?.kind === 'string') out.push(v);
+  }
+  return out;
+}
+
+/** Locates a range of a string value in its document. */
+export function stringLocator(s: StringValue): (start: number, end: number) => Span {
+  const fallback = { start: s.span.start, end: s.span.end };
+  return (start, end) => ({ file: s.span.file, ...mapStringRange(s.pieces, fallback, start, end) });
+}
+
+/** `builders = …` and `max-jobs = …` lines of nix.extraOptions. */
+function confLines(values: StringValue[]): ConfLine[] {
+  const out: ConfLine[] = [];
+  for (const s of values) {
+    const locate = stringLocator(s);
+    let offset = 0;
+    for (const line of s.value.split('\n')) {
+      const m = /^(\s*)([A-Za-z0-9-]+)(\s*=\s*)(.*?)\s*$/.exec(line.replace(/#.*/, ''));
+      if (m) {
+        const keyStart = offset + (m[1] ?? '').length;
+        const key = m[2] ?? '';
+        const valueStart = keyStart + key.length + (m[3] ?? '').length;
+        const value = m[4] ?? '';
+        out.push({
+          key,
+          value,
+          span: locate(keyStart, valueStart + value.length),
+          valueSpan: locate(valueStart, valueStart + value.length),
+        });
+      }
+      offset += line.length + 1;
+    }
+  }
+  return out;
+}
+
+function field(text: string, span: Span): Value {
+  // Machines fields are unquoted: the value is the document text itself.
+  return { kind: 'string', value: text, span, pieces: [{ at: 0, length: text.length, doc: span.start }] };
+}
+
+function commaList(f: { text: string; span: Span }): Value {
+  const items: Thunk[] = [];
+  let at = 0;
+  for (const part of f.text.split(',')) {
+    if (part) items.push(Thunk.of(field(part, { ...f.span, start: f.span.start + at, end: f.span.start + at + part.length })));
+    at += part.length + 1;
+  }
+  return { kind: 'list', items, span: f.span, complete: true };
+}
+
+/** A machines line as builder attributes, so the same rules check it. */
+export function machineBuilder(e: MachineEntry, source: BuilderSource): Builder | undefined {
+  const attrs = new Map<string, ReadAttr>();
+  const set = (name: string, value: Value) => attrs.set(name, { name, value, keySpan: value.span });
+  const uri = e.fields[0];
+  if (!uri) return undefined;
+  let rest = uri.text;
+  let at = uri.span.start;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(rest);
+  if (scheme) {
+    set('protocol', field(scheme[1] ?? '', { ...uri.span, end: at + (scheme[1] ?? '').length }));
+    rest = rest.slice(scheme[0].length);
+    at += scheme[0].length;
+  }
+  const atSign = rest.lastIndexOf('@');
+  if (atSign >= 0) {
+    set('sshUser', field(rest.slice(0, atSign), { ...uri.span, start: at, end: at + atSign }));
+    rest = rest.slice(atSign + 1);
+    at += atSign + 1;
+  }
+  set('hostName', field(rest, { ...uri.span, start: at, end: at + rest.length }));
+  const names = ['systems', 'sshKey', 'maxJobs', 'speedFactor', 'supportedFeatures', 'mandatoryFeatures', 'publicHostKey'];
+  names.forEach((name, i) => {
+    const f = e.fields[i + 1];
+    if (!f || f.text === '-' || f.text === '') return;
+    if (name === 'systems' || name === 'supportedFeatures' || name === 'mandatoryFeatures') set(name, commaList(f));
+    else if (name === 'maxJobs' && /^\d+$/.test(f.text)) set(name, { kind: 'int', value: Number(f.text), span: f.span });
+    else if (name === 'speedFactor' && /^[0-9.eE+-]+$/.test(f.text) && !Number.isNaN(Number(f.text)))
+      set(name, { kind: 'float', value: Number(f.text), span: f.span });
+    else if (name !== 'maxJobs' && name !== 'speedFactor') set(name, field(f.text, f.span));
+  });
+  return { source, file: e.span.file, span: e.span, attrs, complete: true, conditional: false };
+}
+
+export function buildersFromMachinesText(
+  text: string,
+  locate: (start: number, end: number) => Span,
+  source: BuilderSource,
+): { builders: Builder[]; problems: Diagnostic[] } {
+  const parsed = parseMachines(text, locate);
+  const builders: Builder[] = [];
+  for (const e of parsed.entries) {
+    if (e.include) continue;
+    const b = machineBuilder(e, source);
+    if (b) builders.push(b);
+  }
+  return { builders, problems: parsed.diagnostics };
+}
+
+function hostSystem(roots: ModuleRoot[]): string | undefined {
+  for (const path of [['nixpkgs', 'hostPlatform'], ['nixpkgs', 'hostPlatform', 'system'], ['nixpkgs', 'system'], ['nixpkgs', 'localSystem', 'system']]) {
+    for (const def of winning(definitions(roots, path).defs)) {
+      const v = unwrap(def.value);
+      if (v?.kind === 'string') return v.value;
+    }
+  }
+  return undefined;
+}
+
+export interface MachinesFile {
+  file: string;
+  text: string;
+}
+
+export function extractModel(roots: ModuleRoot[], machinesFiles: MachinesFile[] = [], texts = new Map<string, string>()): Model {
+  const defs = (p: string) => definitions(roots, p.split('.'));
+  const buildMachines = defs('nix.buildMachines');
+  const builders = nixBuilders(buildMachines);
+  const machinesProblems: Diagnostic[] = [];
+  const settingsBuilders = defs('nix.settings.builders');
+  const extraOptions = confLines(strings(defs('nix.extraOptions')));
+
+  // A `builders` string (nix.settings or nix.extraOptions) is machines text.
+  for (const s of strings(settingsBuilders)) {
+    const r = buildersFromMachinesText(s.value, stringLocator(s), 'builders-setting');
+    builders.push(...r.builders);
+    machinesProblems.push(...r.problems);
+  }
+  for (const line of extraOptions.filter((l) => l.key === 'builders')) {
+    const base = line.valueSpan;
+    const r = buildersFromMachinesText(line.value, (s, e) => ({ file: base.file, start: base.start + s, end: base.start + e }), 'builders-setting');
+    builders.push(...r.builders);
+    machinesProblems.push(...r.problems);
+  }
+  for (const m of machinesFiles) {
+    const r = buildersFromMachinesText(m.text, (s, e) => ({ file: m.file, start: s, end: e }), 'machines-file');
+    builders.push(...r.builders);
+    machinesProblems.push(...r.problems);
+  }
+
+  return {
+    files: [...roots.map((r) => r.file), ...machinesFiles.map((m) => m.file)],
+    texts,
+    builders,
+    knownHosts: knownHosts(defs('programs.ssh.knownHosts')),
+    sshExtraConfig: strings(defs('programs.ssh.extraConfig')),
+    networkingHosts: defs('networking.hosts'),
+    distributedBuilds: defs('nix.distributedBuilds'),
+    buildMachines,
+    settings: {
+      builders: settingsBuilders,
+      maxJobs: defs('nix.settings.max-jobs'),
+      buildersUseSubstitutes: defs('nix.settings.builders-use-substitutes'),
+      extraOptions,
+    },
+    hostSystem: hostSystem(roots),
+    machinesProblems,
+  };
+}

@@ -1,0 +1,81 @@
+// The shape of a diagnostic rule, and the small helpers rules share for
+// reading builder attributes and writing fixes.
+import type { Diagnostic, Fix, Severity } from '../diagnostic';
+import type { StringValue, Value } from '../eval/value';
+import type { Builder, Model, ReadAttr } from '../model';
+import type { Span } from '../span';
+
+export interface Rule {
+  code: string;
+  /** One line for the docs table. */
+  summary: string;
+  check(model: Model): Diagnostic[];
+}
+
+export function diag(
+  code: string,
+  severity: Severity,
+  span: Span,
+  message: string,
+  fixes: Fix[] = [],
+): Diagnostic {
+  return { code, severity, span, message, fixes };
+}
+
+export function attr(b: Builder, name: string): ReadAttr | undefined {
+  return b.attrs.get(name);
+}
+
+/** The string items of a list value that are known (others are skipped). */
+export function knownStrings(v: Value): StringValue[] {
+  if (v.kind !== 'list') return [];
+  const out: StringValue[] = [];
+  for (const t of v.items) {
+    const x = t.force();
+    if (x.kind === 'string') out.push(x);
+  }
+  return out;
+}
+
+/** Where a builder is, for messages: its hostName when known. */
+export function builderLabel(b: Builder): string {
+  const h = b.attrs.get('hostName')?.value;
+  return h?.kind === 'string' ? `builder "${h.value}"` : 'this builder';
+}
+
+/** Escapes text for the inside of a Nix "…" string. */
+export function nixStringEscape(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${');
+}
+
+/**
+ * An edit that replaces a string value's text. When the value maps 1:1 onto
+ * the document (a literal, or a machines field), only the characters inside
+ * the quotes are replaced, so the file's quoting style is kept.
+ */
+export function replaceString(v: StringValue, newValue: string): Fix['edits'][number] | undefined {
+  const p = v.pieces;
+  const only = p && p.length === 1 ? p[0] : undefined;
+  if (only && only.at === 0 && only.length === v.value.length) {
+    return { span: { file: v.span.file, start: only.doc, end: only.doc + only.length }, newText: newValue };
+  }
+  if (v.value === '' && v.span.end - v.span.start === 2) {
+    return { span: { file: v.span.file, start: v.span.start + 1, end: v.span.start + 1 }, newText: newValue };
+  }
+  return undefined;
+}
+
+export function replaceStringFix(title: string, v: StringValue, newValue: string, preferred = false): Fix[] {
+  const edit = replaceString(v, nixStringEscape(newValue));
+  return edit ? [{ title, edits: [edit], preferred }] : [];
+}
+
+export function didYouMean(suggestions: string[]): string {
+  if (suggestions.length === 0) return '';
+  return ` Did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?`;
+}
+
+/** Builders written as Nix attribute sets (the NixOS option), as opposed to machines lines. */
+export function nixBuilders(model: Model): Builder[] {
+  return model.builders.filter((b) => b.source === 'nix');
+}

@@ -1,0 +1,62 @@
+// Source locations. Offsets count UTF-16 code units, as LSP columns and
+// node-tree-sitter's string-input indices both do, so nothing is converted twice.
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** A stretch of one file: [start, end) in UTF-16 code units. */
+export interface Span {
+  file: string;
+  start: number;
+  end: number;
+}
+
+/** Maps UTF-16 offsets of one text to LSP positions and back. */
+export class LineIndex {
+  private readonly lineStarts: number[];
+
+  constructor(readonly text: string) {
+    const starts = [0];
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      // \r\n counts once; a lone \r ends a line as it does for LSP clients.
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+    }
+    this.lineStarts = starts;
+  }
+
+  position(offset: number): Position {
+    const o = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.lineStarts[mid] ?? 0) <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: o - (this.lineStarts[lo] ?? 0) };
+  }
+
+  offset(pos: Position): number {
+    if (pos.line < 0) return 0;
+    if (pos.line >= this.lineStarts.length) return this.text.length;
+    const start = this.lineStarts[pos.line] ?? 0;
+    const next = this.lineStarts[pos.line + 1] ?? this.text.length;
+    return Math.min(start + Math.max(0, pos.character), next);
+  }
+
+  range(start: number, end: number): Range {
+    return { start: this.position(start), end: this.position(end) };
+  }
+
+  get lineCount(): number {
+    return this.lineStarts.length;
+  }
+}
