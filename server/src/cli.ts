@@ -5,6 +5,7 @@ import type { Diagnostic } from './core/diagnostic';
 import { renderBuilder } from './core/render-machines';
 import { LineIndex } from './core/span';
 import { collectFiles } from './cli/files';
+import { version } from '../../package.json';
 
 const USAGE = `Usage:
   nix-builders check [--json] [--offline] PATH...   check Nix files, folders and machines files
@@ -83,7 +84,7 @@ function main(argv: string[]): void {
       require('./server');
       return;
     case '--version':
-      process.stdout.write(`${(require('../../package.json') as { version: string }).version}\n`);
+      process.stdout.write(`${version}\n`);
       return;
     case '--help':
     case '-h':

@@ -1,6 +1,7 @@
 // Loads tree-sitter and the project's own N-API build of the tree-sitter-nix grammar.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- tree-sitter is a CommonJS export=
 import Parser = require('tree-sitter');
 
 export type SyntaxNode = Parser.SyntaxNode;

@@ -442,7 +442,7 @@ function asText(bytes: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-  // eslint-disable-next-line no-control-regex
+   
   return /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text) ? undefined : text;
 }
 

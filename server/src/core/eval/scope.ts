@@ -19,10 +19,12 @@ export class Scope {
   }
 
   lookup(name: string): Thunk | undefined {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking the parent chain
     for (let s: Scope | undefined = this; s; s = s.parent) {
       const t = s.vars?.get(name);
       if (t) return t;
     }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking the parent chain
     for (let s: Scope | undefined = this; s; s = s.parent) {
       if (!s.withEnv) continue;
       const env = s.withEnv.force();

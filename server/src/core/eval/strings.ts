@@ -85,7 +85,6 @@ function stripIndentation(parts: StringPart[]): StringPart[] {
       out.push(p);
       continue;
     }
-    let text = '';
     let start = 0;
     const flush = (end: number) => {
       if (end > start) out.push({ kind: 'text', text: p.text.slice(start, end), doc: (p.doc ?? 0) + start });
@@ -106,7 +105,6 @@ function stripIndentation(parts: StringPart[]): StringPart[] {
       }
     }
     flush(p.text.length);
-    void text;
   }
   return dropBlankEnds(out);
 }
