@@ -8,6 +8,7 @@ import { type AttrsValue, type StringValue, Thunk, type Value } from './eval/val
 import { type MachineEntry, parseMachines } from './machines-file';
 import type { Builder, BuilderSource, ConfLine, KnownHost, Model, ReadAttr } from './model';
 import type { Span } from './span';
+import { parseSshConfig } from './ssh-config';
 
 function readAttrs(v: AttrsValue): Map<string, ReadAttr> {
   const out = new Map<string, ReadAttr>();
@@ -204,6 +205,7 @@ export function extractModel(roots: ModuleRoot[], machinesFiles: MachinesFile[] 
   const machinesProblems: Diagnostic[] = [];
   const settingsBuilders = defs('nix.settings.builders');
   const extraOptions = confLines(strings(defs('nix.extraOptions')));
+  const sshExtraConfig = strings(defs('programs.ssh.extraConfig'));
 
   // A `builders` string (nix.settings or nix.extraOptions) is machines text.
   for (const s of strings(settingsBuilders)) {
@@ -228,7 +230,8 @@ export function extractModel(roots: ModuleRoot[], machinesFiles: MachinesFile[] 
     texts,
     builders,
     knownHosts: knownHosts(defs('programs.ssh.knownHosts')),
-    sshExtraConfig: strings(defs('programs.ssh.extraConfig')),
+    sshExtraConfig,
+    sshBlocks: sshExtraConfig.flatMap((s) => parseSshConfig(s.value, stringLocator(s))),
     networkingHosts: defs('networking.hosts'),
     distributedBuilds: defs('nix.distributedBuilds'),
     buildMachines,

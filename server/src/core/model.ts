@@ -54,6 +54,8 @@ export interface Model {
   knownHosts: KnownHost[];
   /** Every definition of programs.ssh.extraConfig, as strings with their source map. */
   sshExtraConfig: StringValue[];
+  /** The Host / Match blocks of those strings, with document ranges. */
+  sshBlocks: import('./ssh-config').SshBlock[];
   /** networking.hosts: address → names. */
   networkingHosts: Definitions;
   distributedBuilds: Definitions;
