@@ -5,7 +5,7 @@ import type { Span } from '../span';
 import type { Evaluator } from './evaluator';
 import { coerceToString, concatLists, equalValues } from './evaluator';
 import { Scope } from './scope';
-import { type Attr, type AttrsValue, type ListValue, type PrimValue, Thunk, UNKNOWN, type Value } from './value';
+import { type Attr, type AttrsValue, type ListValue, type PrimValue, Thunk, UNKNOWN, UNKNOWN_THUNK, type Value } from './value';
 
 type Impl = (ev: Evaluator, args: Thunk[], span: Span) => Value;
 
@@ -23,9 +23,13 @@ function arg(args: Thunk[], i: number): Value {
   return args[i]?.force() ?? UNKNOWN;
 }
 
+function byCodePoints(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
 function sortedNames(s: AttrsValue): string[] {
-  // Nix orders attribute sets by name.
-  return [...s.attrs.keys()].sort();
+  // Nix orders names by their UTF-8 bytes, i.e. by code points (not UTF-16 units).
+  return [...s.attrs.keys()].sort(byCodePoints);
 }
 
 function nameValue(name: string, s: AttrsValue): Value {
@@ -129,6 +133,8 @@ const IMPLS: Record<string, [number, Impl]> = {
       if (l.kind !== 'list') return unknownAt(span);
       const entries = new Map<string, Attr>();
       let complete = l.complete;
+      // Unread elements of an incomplete list may come before any known one.
+      let uncertain = !l.complete;
       for (const t of l.items) {
         if (!ev.tick()) return unknownAt(span);
         const item = t.force();
@@ -136,10 +142,14 @@ const IMPLS: Record<string, [number, Impl]> = {
         const value = item.kind === 'attrs' ? item.attrs.get('value') : undefined;
         if (!name || name.kind !== 'string' || !value) {
           complete = false;
+          uncertain = true;
           continue;
         }
-        // The first definition of a name wins, as in Nix.
-        if (!entries.has(name.value)) entries.set(name.value, { thunk: value.thunk, keySpan: name.span });
+        // The first definition of a name wins, as in Nix; after an entry whose
+        // name is unknown, a known name's value may be that entry's.
+        if (!entries.has(name.value)) {
+          entries.set(name.value, { thunk: uncertain ? UNKNOWN_THUNK : value.thunk, keySpan: name.span });
+        }
       }
       return attrsOf([...entries], span, complete);
     },
@@ -264,13 +274,15 @@ const IMPLS: Record<string, [number, Impl]> = {
     const names = arg(a, 1);
     if (s.kind !== 'attrs' || names.kind !== 'list') return unknownAt(span);
     const attrs = new Map(s.attrs);
-    let complete = s.complete && names.complete;
+    let certain = names.complete;
     for (const t of names.items) {
       const n = t.force();
       if (n.kind === 'string') attrs.delete(n.value);
-      else complete = false;
+      else certain = false;
     }
-    return { kind: 'attrs', attrs, span: s.span, complete };
+    // A name that is not known may be any of the attributes: none is certain to remain.
+    if (!certain) return { kind: 'attrs', attrs: new Map(), span: s.span, complete: false };
+    return { kind: 'attrs', attrs, span: s.span, complete: s.complete };
   }],
   concatStringsSep: [2, (ev, a, span) => {
     const sep = arg(a, 0);

@@ -4,7 +4,7 @@
 import type { SyntaxNode } from '../parser';
 import type { Span } from '../span';
 import { Scope } from './scope';
-import { joinText, stringParts } from './strings';
+import { joinText, type StringPart, stringParts } from './strings';
 import {
   type Attr,
   type AttrsValue,
@@ -27,7 +27,9 @@ export interface EvalLimits {
   depth: number;
 }
 
-export const DEFAULT_LIMITS: EvalLimits = { fuel: 2_000_000, depth: 400 };
+// Real configurations take a few hundred steps per file; the fuel only stops
+// runaway recursion (`f = x: [ (f x) (f x) ]`), whose values all stay in memory.
+export const DEFAULT_LIMITS: EvalLimits = { fuel: 500_000, depth: 400 };
 
 export class Evaluator {
   private fuel: number;
@@ -45,8 +47,81 @@ export class Evaluator {
 
   private readonly maxDepth: number;
 
+  /**
+   * What the evaluator reads of each node, read once: every property of a
+   * node-tree-sitter node is a native call, and recursive code (a helper
+   * applied a million times) reads the same few nodes over and over.
+   */
+  private readonly facts = new WeakMap<SyntaxNode, NodeFacts>();
+
+  private nodeFacts(node: SyntaxNode): NodeFacts {
+    let f = this.facts.get(node);
+    if (!f) {
+      f = { type: node.type, span: { file: this.file, start: node.startIndex, end: node.endIndex }, fields: new Map() };
+      this.facts.set(node, f);
+    }
+    return f;
+  }
+
+  /** node.childForFieldName, cached. */
+  field(node: SyntaxNode, name: string): SyntaxNode | null {
+    const f = this.nodeFacts(node);
+    let c = f.fields.get(name);
+    if (c === undefined) {
+      c = node.childForFieldName(name);
+      f.fields.set(name, c);
+    }
+    return c;
+  }
+
+  /** node.childrenForFieldName, cached. */
+  fieldAll(node: SyntaxNode, name: string): SyntaxNode[] {
+    const f = this.nodeFacts(node);
+    f.lists ??= new Map();
+    let l = f.lists.get(name);
+    if (!l) {
+      l = node.childrenForFieldName(name);
+      f.lists.set(name, l);
+    }
+    return l;
+  }
+
+  /** The decoded parts of a string literal, cached (callers only read them). */
+  private parts(node: SyntaxNode): StringPart[] {
+    const f = this.nodeFacts(node);
+    f.parts ??= stringParts(node);
+    return f.parts;
+  }
+
+  /** node.namedChildren, cached. */
+  named(node: SyntaxNode): SyntaxNode[] {
+    const f = this.nodeFacts(node);
+    f.named ??= node.namedChildren;
+    return f.named;
+  }
+
+  /** node.hasError, cached. */
+  private hasError(node: SyntaxNode): boolean {
+    const f = this.nodeFacts(node);
+    f.hasError ??= node.hasError;
+    return f.hasError;
+  }
+
+  /** node.type, cached. */
+  type(node: SyntaxNode): string {
+    return this.nodeFacts(node).type;
+  }
+
+  /** node.text, cached (used for names). */
+  text(node: SyntaxNode): string {
+    const f = this.nodeFacts(node);
+    f.text ??= node.text;
+    return f.text;
+  }
+
   span(node: SyntaxNode): Span {
-    return { file: this.file, start: node.startIndex, end: node.endIndex };
+    const s = this.nodeFacts(node).span;
+    return { file: s.file, start: s.start, end: s.end };
   }
 
   /** Whether the budget still allows another step; used by builtins that loop. */
@@ -82,9 +157,9 @@ export class Evaluator {
 
   private evalNode(node: SyntaxNode, scope: Scope): Value {
     const span = this.span(node);
-    switch (node.type) {
+    switch (this.type(node)) {
       case 'source_code': {
-        const e = node.childForFieldName('expression');
+        const e = this.field(node, 'expression');
         return e ? this.eval(e, scope) : UNKNOWN;
       }
       case 'parenthesized_expression':
@@ -109,7 +184,7 @@ export class Evaluator {
       case 'list_expression':
         return {
           kind: 'list',
-          items: node.childrenForFieldName('element').map((e) => this.thunk(e, scope)),
+          items: this.fieldAll(node, 'element').map((e) => this.thunk(e, scope)),
           span,
           complete: true,
         };
@@ -120,13 +195,14 @@ export class Evaluator {
       case 'let_expression':
         return this.evalLet(node, scope);
       case 'with_expression': {
-        const env = this.thunk(node.childForFieldName('environment'), scope);
+        const env = this.thunk(this.field(node, 'environment'), scope);
         return this.evalField(node, 'body', scope.withScope(env));
       }
       case 'assert_expression':
         return this.evalField(node, 'body', scope);
       case 'variable_expression': {
-        const name = node.childForFieldName('name')?.text ?? '';
+        const nameNode = this.field(node, 'name');
+        const name = nameNode ? this.text(nameNode) : '';
         const v = this.lookup(name, scope, span);
         // Globals (true, null, builtins.map…) take the span of their use.
         return v.span?.file === '<builtin>' ? { ...v, span } : v;
@@ -135,8 +211,8 @@ export class Evaluator {
         return { kind: 'lambda', node, scope, span } satisfies LambdaValue;
       case 'apply_expression':
         return this.apply(
-          this.eval(node.childForFieldName('function') as SyntaxNode, scope),
-          this.thunk(node.childForFieldName('argument'), scope),
+          this.eval(this.field(node, 'function') as SyntaxNode, scope),
+          this.thunk(this.field(node, 'argument'), scope),
           span,
         );
       case 'select_expression':
@@ -151,7 +227,8 @@ export class Evaluator {
       case 'binary_expression':
         return this.evalBinary(node, scope, span);
       case 'unary_expression': {
-        const op = node.childForFieldName('operator')?.type;
+        const opNode = this.field(node, 'operator');
+        const op = opNode ? this.type(opNode) : undefined;
         const v = this.evalField(node, 'argument', scope);
         if (op === '!' && v.kind === 'bool') return { kind: 'bool', value: !v.value, span };
         if (op === '-' && (v.kind === 'int' || v.kind === 'float')) return { kind: v.kind, value: -v.value, span };
@@ -164,7 +241,7 @@ export class Evaluator {
   }
 
   private evalField(node: SyntaxNode, field: string, scope: Scope): Value {
-    const c = node.childForFieldName(field);
+    const c = this.field(node, field);
     return c ? this.eval(c, scope) : UNKNOWN;
   }
 
@@ -176,12 +253,12 @@ export class Evaluator {
   private evalString(node: SyntaxNode, scope: Scope): Value {
     const span = this.span(node);
     const texts: { text: string; doc?: number }[] = [];
-    for (const part of stringParts(node)) {
+    for (const part of this.parts(node)) {
       if (part.kind === 'text') {
         texts.push(part);
         continue;
       }
-      const expr = part.node.childForFieldName('expression');
+      const expr = this.field(part.node, 'expression');
       const v = expr ? this.eval(expr, scope) : UNKNOWN;
       const s = coerceToString(v, false);
       if (s === undefined) return { kind: 'unknown', span };
@@ -193,13 +270,14 @@ export class Evaluator {
 
   /** The name of one element of an attribute path: identifier, "string" or ${expr}. */
   attrName(node: SyntaxNode, scope: Scope): string | undefined {
-    if (node.type === 'identifier') return node.text;
-    if (node.type === 'string_expression') {
+    const type = this.type(node);
+    if (type === 'identifier') return this.text(node);
+    if (type === 'string_expression') {
       const v = this.evalString(node, scope);
       return v.kind === 'string' ? v.value : undefined;
     }
-    if (node.type === 'interpolation') {
-      const e = node.childForFieldName('expression');
+    if (type === 'interpolation') {
+      const e = this.field(node, 'expression');
       const v = e ? this.eval(e, scope) : UNKNOWN;
       return v.kind === 'string' ? v.value : undefined;
     }
@@ -207,20 +285,22 @@ export class Evaluator {
   }
 
   private evalAttrs(node: SyntaxNode, scope: Scope, rec: boolean): AttrsValue {
-    const set = node.namedChildren.find((c) => c.type === 'binding_set');
+    const set = this.named(node).find((c) => this.type(c) === 'binding_set');
     if (!rec) return this.buildAttrs(set, scope, scope, this.span(node));
     const vars = new Map<string, Thunk>();
     const inner = scope.child(vars);
-    const attrs = this.buildAttrs(set, inner, scope, this.span(node));
+    const attrs = this.buildAttrs(set, inner, scope, this.span(node), vars);
+    vars.clear();
     for (const [k, a] of attrs.attrs) vars.set(k, a.thunk);
     return attrs;
   }
 
   private evalLet(node: SyntaxNode, scope: Scope): Value {
-    const set = node.namedChildren.find((c) => c.type === 'binding_set');
+    const set = this.named(node).find((c) => this.type(c) === 'binding_set');
     const vars = new Map<string, Thunk>();
     const inner = scope.child(vars);
-    const attrs = this.buildAttrs(set, inner, scope, this.span(node));
+    const attrs = this.buildAttrs(set, inner, scope, this.span(node), vars);
+    vars.clear();
     for (const [k, a] of attrs.attrs) vars.set(k, a.thunk);
     return this.evalField(node, 'body', inner);
   }
@@ -231,13 +311,34 @@ export class Evaluator {
    * for rec and let, as Nix does). Paths like `a.b = 1; a.c = 2; a = { d = 3; };`
    * are merged lazily.
    */
-  buildAttrs(set: SyntaxNode | undefined, valueScope: Scope, inheritScope: Scope, span: Span): AttrsValue {
+  buildAttrs(
+    set: SyntaxNode | undefined,
+    valueScope: Scope,
+    inheritScope: Scope,
+    span: Span,
+    vars?: Map<string, Thunk>,
+  ): AttrsValue {
     const root = new PathBuilder(span);
     let complete = true;
-    for (const b of set ? set.namedChildren : []) {
-      if (b.type === 'binding') {
-        const path = b.childForFieldName('attrpath');
-        const names = path ? path.namedChildren : [];
+    const bindings = set ? this.named(set) : [];
+    // In rec and let, names with interpolations see the static attributes:
+    // read the static bindings first and publish them before the dynamic ones.
+    const isDynamic = (b: SyntaxNode) =>
+      this.type(b) === 'binding' &&
+      (this.field(b, 'attrpath') ? this.named(this.field(b, 'attrpath') as SyntaxNode) : []).some(
+        (n) => this.type(n) === 'interpolation' || (this.type(n) === 'string_expression' && this.named(n).some((c) => this.type(c) === 'interpolation')),
+      );
+    const ordered = vars ? [...bindings.filter((b) => !isDynamic(b)), ...bindings.filter(isDynamic)] : bindings;
+    let published = false;
+    for (const b of ordered) {
+      if (vars && !published && isDynamic(b)) {
+        published = true;
+        for (const [k, a] of root.build(this).attrs) vars.set(k, a.thunk);
+      }
+      const type = this.type(b);
+      if (type === 'binding') {
+        const path = this.field(b, 'attrpath');
+        const names = path ? this.named(path) : [];
         const keys: { name: string; span: Span }[] = [];
         for (const n of names) {
           const name = this.attrName(n, valueScope);
@@ -248,11 +349,12 @@ export class Evaluator {
           complete = false;
           continue;
         }
-        root.add(keys, this.thunk(b.childForFieldName('expression'), valueScope), this.span(b));
-      } else if (b.type === 'inherit' || b.type === 'inherit_from') {
-        const from = b.type === 'inherit_from' ? this.thunk(b.childForFieldName('expression'), inheritScope) : undefined;
-        const attrsNode = b.childForFieldName('attrs');
-        for (const n of attrsNode ? attrsNode.namedChildren : []) {
+        root.add(keys, this.thunk(this.field(b, 'expression'), valueScope), this.span(b));
+      } else if (type === 'inherit' || type === 'inherit_from') {
+        // `inherit (e)` evaluates e in the set's own scope (for rec and let too).
+        const from = type === 'inherit_from' ? this.thunk(this.field(b, 'expression'), valueScope) : undefined;
+        const attrsNode = this.field(b, 'attrs');
+        for (const n of attrsNode ? this.named(attrsNode) : []) {
           const name = this.attrName(n, inheritScope);
           if (name === undefined) {
             complete = false;
@@ -266,18 +368,18 @@ export class Evaluator {
         }
       }
       // Anything else is an ERROR node inside the set: its bindings are not read.
-      else if (b.type === 'ERROR') complete = false;
+      else if (type === 'ERROR') complete = false;
     }
     const v = root.build(this);
-    v.complete = v.complete && complete && !set?.hasError;
+    v.complete = v.complete && complete && !(set && this.hasError(set));
     return v;
   }
 
   private evalSelect(node: SyntaxNode, scope: Scope): Value {
     let v = this.evalField(node, 'expression', scope);
-    const path = node.childForFieldName('attrpath');
-    const def = node.childForFieldName('default');
-    for (const n of path ? path.namedChildren : []) {
+    const path = this.field(node, 'attrpath');
+    const def = this.field(node, 'default');
+    for (const n of path ? this.named(path) : []) {
       const name = this.attrName(n, scope);
       if (name === undefined) return { kind: 'unknown', span: this.span(node) };
       if (v.kind === 'attrs') {
@@ -300,8 +402,8 @@ export class Evaluator {
 
   private evalHasAttr(node: SyntaxNode, scope: Scope, span: Span): Value {
     let v = this.evalField(node, 'expression', scope);
-    const path = node.childForFieldName('attrpath');
-    for (const n of path ? path.namedChildren : []) {
+    const path = this.field(node, 'attrpath');
+    for (const n of path ? this.named(path) : []) {
       const name = this.attrName(n, scope);
       if (name === undefined || v.kind !== 'attrs') return { kind: 'unknown', span };
       const a = v.attrs.get(name);
@@ -312,7 +414,8 @@ export class Evaluator {
   }
 
   private evalBinary(node: SyntaxNode, scope: Scope, span: Span): Value {
-    const op = node.childForFieldName('operator')?.type ?? '';
+    const opNode = this.field(node, 'operator');
+    const op = opNode ? this.type(opNode) : '';
     const left = () => this.evalField(node, 'left', scope);
     const right = () => this.evalField(node, 'right', scope);
     switch (op) {
@@ -365,20 +468,21 @@ export class Evaluator {
   private applyLambda(f: LambdaValue, arg: Thunk): Value {
     const vars = new Map<string, Thunk>();
     const inner = f.scope.child(vars);
-    const universal = f.node.childForFieldName('universal');
-    if (universal) vars.set(universal.text, arg);
-    const formals = f.node.childForFieldName('formals');
+    const universal = this.field(f.node, 'universal');
+    if (universal) vars.set(this.text(universal), arg);
+    const formals = this.field(f.node, 'formals');
     if (formals) {
-      for (const formal of formals.childrenForFieldName('formal')) {
-        const name = formal.childForFieldName('name');
+      for (const formal of this.fieldAll(formals, 'formal')) {
+        const name = this.field(formal, 'name');
         if (!name || name.isMissing) continue;
-        const def = formal.childForFieldName('default');
+        const def = this.field(formal, 'default');
+        const formalName = this.text(name);
         vars.set(
-          name.text,
+          formalName,
           new Thunk(() => {
             const a = arg.force();
             if (a.kind === 'attrs') {
-              const given = a.attrs.get(name.text);
+              const given = a.attrs.get(formalName);
               if (given) return given.thunk.force();
               if (a.complete) return def ? this.eval(def, inner) : UNKNOWN;
             }
@@ -387,9 +491,20 @@ export class Evaluator {
         );
       }
     }
-    const body = f.node.childForFieldName('body');
+    const body = this.field(f.node, 'body');
     return body ? this.eval(body, inner) : UNKNOWN;
   }
+}
+
+interface NodeFacts {
+  type: string;
+  span: Span;
+  fields: Map<string, SyntaxNode | null>;
+  lists?: Map<string, SyntaxNode[]>;
+  named?: SyntaxNode[];
+  text?: string;
+  parts?: StringPart[];
+  hasError?: boolean;
 }
 
 /** Builds nested attribute sets from binding paths, merging repeated prefixes. */
@@ -441,7 +556,9 @@ export function updateAttrs(l: Value, r: Value, span: Span): Value {
   // leaves the right side's attributes known.
   if (r.kind !== 'attrs') return { kind: 'unknown', span };
   if (l.kind !== 'attrs') return { kind: 'attrs', attrs: new Map(r.attrs), span: r.span, complete: false };
-  const attrs = new Map(l.attrs);
+  const attrs = new Map<string, Attr>();
+  // An attribute of r whose name is unknown may replace any of l's: their values are then unknown.
+  for (const [k, a] of l.attrs) attrs.set(k, r.complete ? a : { ...a, thunk: UNKNOWN_THUNK });
   for (const [k, a] of r.attrs) attrs.set(k, a);
   return { kind: 'attrs', attrs, span: l.span, complete: l.complete && r.complete };
 }
@@ -479,13 +596,16 @@ function arithmetic(op: string, l: Value, r: Value, span: Span): Value {
   if (a === undefined || b === undefined) return { kind: 'unknown', span };
   const isFloat = l.kind === 'float' || r.kind === 'float';
   const kind = isFloat ? 'float' : 'int';
+  // Nix integers are 64-bit; past 2^53 a JavaScript number is not exact.
+  const exact = (value: number): Value =>
+    isFloat || Number.isSafeInteger(value) ? { kind, value, span } : { kind: 'unknown', span };
   switch (op) {
     case '+':
-      return { kind, value: a + b, span };
+      return exact(a + b);
     case '-':
-      return { kind, value: a - b, span };
+      return exact(a - b);
     case '*':
-      return { kind, value: a * b, span };
+      return exact(a * b);
     case '/':
       if (b === 0) return { kind: 'unknown', span };
       return { kind, value: isFloat ? a / b : Math.trunc(a / b), span };
@@ -521,13 +641,16 @@ export function coerceToString(v: Value, lenient: boolean): string | undefined {
       return lenient ? '' : undefined;
     case 'list': {
       if (!lenient || !v.complete) return undefined;
-      const parts: string[] = [];
-      for (const t of v.items) {
-        const s = coerceToString(t.force(), true);
+      let out = '';
+      for (let i = 0; i < v.items.length; i++) {
+        const x = (v.items[i] as Thunk).force();
+        const s = coerceToString(x, true);
         if (s === undefined) return undefined;
-        parts.push(s);
+        out += s;
+        // Nix puts no separator after an empty inner list.
+        if (i < v.items.length - 1 && !(x.kind === 'list' && x.items.length === 0)) out += ' ';
       }
-      return parts.join(' ');
+      return out;
     }
     default:
       return undefined;

@@ -74,7 +74,7 @@ function stripIndentation(parts: StringPart[]): StringPart[] {
       }
     }
   }
-  if (minIndent === Infinity) minIndent = 0;
+  // No line with content (minIndent still Infinity): Nix strips all leading spaces.
 
   const out: StringPart[] = [];
   atLineStart = true;
