@@ -71,6 +71,11 @@ function machines(args: string[]): number {
 }
 
 function main(argv: string[]): void {
+  // `nix-builders check … | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'check':

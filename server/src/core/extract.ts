@@ -5,7 +5,7 @@ import type { Diagnostic } from './diagnostic';
 import { definitions, type Definitions, type ModuleRoot, unwrap, winning } from './eval/module';
 import { mapStringRange } from './eval/strings';
 import { type AttrsValue, type StringValue, Thunk, type Value } from './eval/value';
-import { type MachineEntry, parseMachines } from './machines-file';
+import { type MachineEntry, type MachineField, parseMachines } from './machines-file';
 import type { Builder, BuilderSource, ConfLine, KnownHost, Model, ReadAttr } from './model';
 import type { Span } from './span';
 import { parseSshConfig } from './ssh-config';
@@ -59,10 +59,13 @@ function knownHosts(d: Definitions): KnownHost[] {
     for (const [name, a] of set.attrs) {
       const v = unwrap(a.thunk.force());
       if (!v || v.kind !== 'attrs') continue;
+      const attrs = readAttrs(v);
+      const definition = { file: v.span.file, span: v.span, attrs };
       const existing = byName.get(name);
       if (existing) {
-        for (const [k, r] of readAttrs(v)) existing.attrs.set(k, r);
+        for (const [k, r] of attrs) existing.attrs.set(k, r);
         existing.complete &&= v.complete;
+        existing.definitions.push(definition);
         continue;
       }
       byName.set(name, {
@@ -70,8 +73,9 @@ function knownHosts(d: Definitions): KnownHost[] {
         file: v.span.file,
         nameSpan: a.keySpan,
         span: v.span,
-        attrs: readAttrs(v),
+        attrs: new Map(attrs),
         complete: v.complete,
+        definitions: [definition],
       });
     }
   }
@@ -93,9 +97,16 @@ export function stringLocator(s: StringValue): (start: number, end: number) => S
   return (start, end) => ({ file: s.span.file, ...mapStringRange(s.pieces, fallback, start, end) });
 }
 
-/** `builders = …` and `max-jobs = …` lines of nix.extraOptions. */
-function confLines(values: StringValue[]): ConfLine[] {
-  const out: ConfLine[] = [];
+/** A nix.conf line, and where the characters of its value are in the document. */
+interface LocatedConfLine {
+  line: ConfLine;
+  /** Maps a range of `line.value` to the document (through escapes and interpolations). */
+  locateValue: (start: number, end: number) => Span;
+}
+
+/** `key = value` lines of nix.extraOptions (`builders = …`, `max-jobs = …`, …). */
+function confLines(values: StringValue[]): LocatedConfLine[] {
+  const out: LocatedConfLine[] = [];
   for (const s of values) {
     const locate = stringLocator(s);
     let offset = 0;
@@ -107,10 +118,13 @@ function confLines(values: StringValue[]): ConfLine[] {
         const valueStart = keyStart + key.length + (m[3] ?? '').length;
         const value = m[4] ?? '';
         out.push({
-          key,
-          value,
-          span: locate(keyStart, valueStart + value.length),
-          valueSpan: locate(valueStart, valueStart + value.length),
+          line: {
+            key,
+            value,
+            span: locate(keyStart, valueStart + value.length),
+            valueSpan: locate(valueStart, valueStart + value.length),
+          },
+          locateValue: (start, end) => locate(valueStart + start, valueStart + end),
         });
       }
       offset += line.length + 1;
@@ -119,65 +133,87 @@ function confLines(values: StringValue[]): ConfLine[] {
   return out;
 }
 
-function field(text: string, span: Span): Value {
-  // Machines fields are unquoted: the value is the document text itself.
-  return { kind: 'string', value: text, span, pieces: [{ at: 0, length: text.length, doc: span.start }] };
+/** Where a machines text lies: `locate` maps its offsets to the document, whose text is `doc` when known. */
+interface MachinesSource {
+  locate: (start: number, end: number) => Span;
+  doc?: string;
 }
 
-function commaList(f: { text: string; span: Span }): Value {
+/**
+ * The machines text from `start` to `start + text.length` as a string value.
+ * Fields are unquoted, so in a machines file the value is the document text
+ * itself; inside a Nix string it is only when no escape or interpolation lies
+ * within it. Only then does the value claim a 1:1 map onto the document, which
+ * fixes rely on to edit the characters in place.
+ */
+function field(text: string, start: number, src: MachinesSource): Value {
+  const span = src.locate(start, start + text.length);
+  const exact = src.doc !== undefined && src.doc.slice(span.start, span.end) === text;
+  return exact
+    ? { kind: 'string', value: text, span, pieces: [{ at: 0, length: text.length, doc: span.start }] }
+    : { kind: 'string', value: text, span };
+}
+
+function commaList(f: MachineField, src: MachinesSource): Value {
   const items: Thunk[] = [];
-  let at = 0;
+  let at = f.offset;
   for (const part of f.text.split(',')) {
-    if (part) items.push(Thunk.of(field(part, { ...f.span, start: f.span.start + at, end: f.span.start + at + part.length })));
+    if (part) items.push(Thunk.of(field(part, at, src)));
     at += part.length + 1;
   }
   return { kind: 'list', items, span: f.span, complete: true };
 }
 
 /** A machines line as builder attributes, so the same rules check it. */
-export function machineBuilder(e: MachineEntry, source: BuilderSource): Builder | undefined {
+export function machineBuilder(e: MachineEntry, source: BuilderSource, src: MachinesSource): Builder | undefined {
   const attrs = new Map<string, ReadAttr>();
   const set = (name: string, value: Value) => attrs.set(name, { name, value, keySpan: value.span });
   const uri = e.fields[0];
   if (!uri) return undefined;
   let rest = uri.text;
-  let at = uri.span.start;
+  let at = uri.offset;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(rest);
   if (scheme) {
-    set('protocol', field(scheme[1] ?? '', { ...uri.span, end: at + (scheme[1] ?? '').length }));
+    set('protocol', field(scheme[1] ?? '', at, src));
     rest = rest.slice(scheme[0].length);
     at += scheme[0].length;
   }
   const atSign = rest.lastIndexOf('@');
   if (atSign >= 0) {
-    set('sshUser', field(rest.slice(0, atSign), { ...uri.span, start: at, end: at + atSign }));
+    set('sshUser', field(rest.slice(0, atSign), at, src));
     rest = rest.slice(atSign + 1);
     at += atSign + 1;
   }
-  set('hostName', field(rest, { ...uri.span, start: at, end: at + rest.length }));
+  set('hostName', field(rest, at, src));
   const names = ['systems', 'sshKey', 'maxJobs', 'speedFactor', 'supportedFeatures', 'mandatoryFeatures', 'publicHostKey'];
   names.forEach((name, i) => {
     const f = e.fields[i + 1];
     if (!f || f.text === '-' || f.text === '') return;
-    if (name === 'systems' || name === 'supportedFeatures' || name === 'mandatoryFeatures') set(name, commaList(f));
+    if (name === 'systems' || name === 'supportedFeatures' || name === 'mandatoryFeatures') set(name, commaList(f, src));
     else if (name === 'maxJobs' && /^\d+$/.test(f.text)) set(name, { kind: 'int', value: Number(f.text), span: f.span });
     else if (name === 'speedFactor' && /^[0-9.eE+-]+$/.test(f.text) && !Number.isNaN(Number(f.text)))
       set(name, { kind: 'float', value: Number(f.text), span: f.span });
-    else if (name !== 'maxJobs' && name !== 'speedFactor') set(name, field(f.text, f.span));
+    else if (name !== 'maxJobs' && name !== 'speedFactor') set(name, field(f.text, f.offset, src));
   });
   return { source, file: e.span.file, span: e.span, attrs, complete: true, conditional: false };
 }
 
+/**
+ * Builders from machines text. `locate` maps offsets of `text` to the document
+ * (through a Nix string's escapes and interpolations); `doc` is the document's
+ * text, to tell where a field is written literally.
+ */
 export function buildersFromMachinesText(
   text: string,
   locate: (start: number, end: number) => Span,
   source: BuilderSource,
+  doc?: string,
 ): { builders: Builder[]; problems: Diagnostic[] } {
   const parsed = parseMachines(text, locate);
   const builders: Builder[] = [];
   for (const e of parsed.entries) {
     if (e.include) continue;
-    const b = machineBuilder(e, source);
+    const b = machineBuilder(e, source, { locate, doc });
     if (b) builders.push(b);
   }
   return { builders, problems: parsed.diagnostics };
@@ -204,23 +240,25 @@ export function extractModel(roots: ModuleRoot[], machinesFiles: MachinesFile[] 
   const builders = nixBuilders(buildMachines);
   const machinesProblems: Diagnostic[] = [];
   const settingsBuilders = defs('nix.settings.builders');
-  const extraOptions = confLines(strings(defs('nix.extraOptions')));
+  const extraOptionsDefs = defs('nix.extraOptions');
+  const confs = confLines(strings(extraOptionsDefs));
+  const extraOptions = confs.map((c) => c.line);
   const sshExtraConfig = strings(defs('programs.ssh.extraConfig'));
 
   // A `builders` string (nix.settings or nix.extraOptions) is machines text.
   for (const s of strings(settingsBuilders)) {
-    const r = buildersFromMachinesText(s.value, stringLocator(s), 'builders-setting');
+    const r = buildersFromMachinesText(s.value, stringLocator(s), 'builders-setting', texts.get(s.span.file));
     builders.push(...r.builders);
     machinesProblems.push(...r.problems);
   }
-  for (const line of extraOptions.filter((l) => l.key === 'builders')) {
-    const base = line.valueSpan;
-    const r = buildersFromMachinesText(line.value, (s, e) => ({ file: base.file, start: base.start + s, end: base.start + e }), 'builders-setting');
+  for (const c of confs.filter((x) => x.line.key === 'builders')) {
+    // Through the string's own map: the value may hold escapes or interpolations.
+    const r = buildersFromMachinesText(c.line.value, c.locateValue, 'builders-setting', texts.get(c.line.span.file));
     builders.push(...r.builders);
     machinesProblems.push(...r.problems);
   }
   for (const m of machinesFiles) {
-    const r = buildersFromMachinesText(m.text, (s, e) => ({ file: m.file, start: s, end: e }), 'machines-file');
+    const r = buildersFromMachinesText(m.text, (s, e) => ({ file: m.file, start: s, end: e }), 'machines-file', m.text);
     builders.push(...r.builders);
     machinesProblems.push(...r.problems);
   }
@@ -240,6 +278,7 @@ export function extractModel(roots: ModuleRoot[], machinesFiles: MachinesFile[] 
       maxJobs: defs('nix.settings.max-jobs'),
       buildersUseSubstitutes: defs('nix.settings.builders-use-substitutes'),
       extraOptions,
+      extraOptionsPartial: extraOptionsDefs.partial || extraOptionsDefs.defs.some((d) => unwrap(d.value)?.kind === 'unknown'),
     },
     hostSystem: hostSystem(roots),
     machinesProblems,

@@ -6,6 +6,8 @@ import { suggest } from './did-you-mean';
 export interface MachineField {
   text: string;
   span: Span;
+  /** Where the field starts in the parsed text (before `locate`). */
+  offset: number;
 }
 
 export interface MachineEntry {
@@ -103,7 +105,7 @@ function parseEntry(
     while (i < b && isBlank(text.charCodeAt(i))) i++;
     const f = i;
     while (i < b && !isBlank(text.charCodeAt(i))) i++;
-    if (i > f) fields.push({ text: text.slice(f, i), span: locate(f, i) });
+    if (i > f) fields.push({ text: text.slice(f, i), span: locate(f, i), offset: f });
   }
   checkFields(fields, diagnostics);
   return { span: locate(a, b), fields };

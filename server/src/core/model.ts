@@ -34,8 +34,11 @@ export interface KnownHost {
   file: string;
   nameSpan?: Span;
   span: Span;
+  /** The attributes of all its definitions merged (a later definition's value wins). */
   attrs: Map<string, ReadAttr>;
   complete: boolean;
+  /** Each definition of the entry on its own (the same host may be defined in several files). */
+  definitions: { file: string; span: Span; attrs: Map<string, ReadAttr> }[];
 }
 
 /** A `key = value` line of nix.extraOptions (nix.conf syntax). */
@@ -67,6 +70,8 @@ export interface Model {
     buildersUseSubstitutes: Definitions;
     /** `builders = …` / `max-jobs = …` lines of nix.extraOptions. */
     extraOptions: ConfLine[];
+    /** Some nix.extraOptions text could not be read: it may hold more lines. */
+    extraOptionsPartial: boolean;
   };
   /** The local system (nixpkgs.hostPlatform / nixpkgs.system), when set. */
   hostSystem?: string;

@@ -48,8 +48,14 @@ export class LineIndex {
     if (pos.line < 0) return 0;
     if (pos.line >= this.lineStarts.length) return this.text.length;
     const start = this.lineStarts[pos.line] ?? 0;
-    const next = this.lineStarts[pos.line + 1] ?? this.text.length;
-    return Math.min(start + Math.max(0, pos.character), next);
+    // LSP: a character past the end of the line means the end of the line,
+    // before its line break (\n, \r\n or \r), not the start of the next line.
+    let end = this.lineStarts[pos.line + 1] ?? this.text.length;
+    if (pos.line + 1 < this.lineStarts.length) {
+      if (this.text.charCodeAt(end - 1) === 10) end--;
+      if (this.text.charCodeAt(end - 1) === 13 && end > start) end--;
+    }
+    return Math.min(start + Math.max(0, pos.character), end);
   }
 
   range(start: number, end: number): Range {

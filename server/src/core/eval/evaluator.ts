@@ -514,18 +514,25 @@ class PathBuilder {
   constructor(private readonly span: Span) {}
 
   add(keys: { name: string; span: Span }[], thunk: Thunk, bindingSpan: Span): void {
-    const [head, ...rest] = keys;
-    if (!head) return;
-    let e = this.entries.get(head.name);
-    if (!e) {
-      e = { keySpan: head.span, bindingSpan, thunks: [] };
-      this.entries.set(head.name, e);
-    }
-    if (rest.length === 0) {
-      e.thunks.push(thunk);
-    } else {
-      e.child ??= new PathBuilder(bindingSpan);
-      e.child.add(rest, thunk, bindingSpan);
+    PathBuilder.addFrom(this, keys, thunk, bindingSpan);
+  }
+
+  /** Iterative: a path of 100,000 names (`a.a.a… = 1;`) must neither copy nor recurse per name. */
+  private static addFrom(root: PathBuilder, keys: { name: string; span: Span }[], thunk: Thunk, bindingSpan: Span): void {
+    let node = root;
+    for (let i = 0; i < keys.length; i++) {
+      const head = keys[i] as { name: string; span: Span };
+      let e = node.entries.get(head.name);
+      if (!e) {
+        e = { keySpan: head.span, bindingSpan, thunks: [] };
+        node.entries.set(head.name, e);
+      }
+      if (i === keys.length - 1) {
+        e.thunks.push(thunk);
+      } else {
+        e.child ??= new PathBuilder(bindingSpan);
+        node = e.child;
+      }
     }
   }
 

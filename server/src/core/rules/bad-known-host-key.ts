@@ -10,19 +10,22 @@ export const badKnownHostKey: Rule = {
   summary: 'A knownHosts publicKey that is not a valid "type blob" key.',
   check(model) {
     const out: Diagnostic[] = [];
+    // Every definition: a good key for the same host in another file must not hide a bad one.
     for (const h of model.knownHosts) {
-      const v = h.attrs.get('publicKey')?.value;
-      if (v?.kind !== 'string') continue;
-      const r = parsePublicKeyLine(v.value);
-      if ('key' in r) continue;
-      out.push(
-        diag(
-          'bad-known-host-key',
-          'error',
-          v.span,
-          `programs.ssh.knownHosts.${h.name}.publicKey: ${r.problem.message} ssh skips this line of /etc/ssh/ssh_known_hosts, so the host key is not known. Use the content of the host's /etc/ssh/ssh_host_ed25519_key.pub (without host names).`,
-        ),
-      );
+      for (const def of h.definitions) {
+        const v = def.attrs.get('publicKey')?.value;
+        if (v?.kind !== 'string') continue;
+        const r = parsePublicKeyLine(v.value);
+        if ('key' in r) continue;
+        out.push(
+          diag(
+            'bad-known-host-key',
+            'error',
+            v.span,
+            `programs.ssh.knownHosts.${h.name}.publicKey: ${r.problem.message} ssh skips this line of /etc/ssh/ssh_known_hosts, so the host key is not known. Use the content of the host's /etc/ssh/ssh_host_ed25519_key.pub (without host names).`,
+          ),
+        );
+      }
     }
     return out;
   },

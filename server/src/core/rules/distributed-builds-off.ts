@@ -5,9 +5,12 @@ import { unwrap } from '../eval/module';
 import type { Model } from '../model';
 import { diag, nixBuilders, type Rule } from './rule';
 
-function lineIndent(text: string, offset: number): string {
+/** What goes between the inserted binding and the one at `offset`: a new line with its indentation, or a space when other code precedes it on its line. */
+function separator(text: string, offset: number): string {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-  return /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? '';
+  const before = text.slice(lineStart, offset);
+  const eol = text.charCodeAt(lineStart - 2) === 13 ? '\r\n' : '\n';
+  return /^[ \t]*$/.test(before) ? `${eol}${before}` : ' ';
 }
 
 /** Inserts `nix.distributedBuilds = true;` before the binding that defines the builders. */
@@ -26,7 +29,7 @@ function insertFix(model: Model): Fix[] {
   return [
     {
       title: 'Set nix.distributedBuilds = true',
-      edits: [{ span: { ...span, end: span.start }, newText: `${name} = true;\n${lineIndent(text, span.start)}` }],
+      edits: [{ span: { ...span, end: span.start }, newText: `${name} = true;${separator(text, span.start)}` }],
       preferred: true,
     },
   ];

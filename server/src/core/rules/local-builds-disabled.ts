@@ -43,6 +43,10 @@ export const localBuildsDisabled: Rule = {
     const unknownOn = distributed.some((v) => v && v.kind !== 'bool') || model.distributedBuilds.partial;
     const usable = model.builders.filter((b) => b.source !== 'nix' || on || unknownOn);
     if (model.buildMachines.partial) return [];
+    // A `builders` setting or nix.extraOptions text that the reader cannot read may name a usable builder.
+    const settings = model.settings.builders;
+    if (settings.partial || winning(settings.defs).some((d) => unwrap(d.value)?.kind === 'unknown')) return [];
+    if (model.settings.extraOptionsPartial) return [];
     let any: boolean | undefined = false;
     for (const b of usable) {
       const t = canTake(b, model.hostSystem);
