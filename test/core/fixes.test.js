@@ -56,6 +56,10 @@ test('unknown-attribute: rename to the attribute meant', () => {
     ['hostName = "a"; system = "x86_64-linux"; speedfactor = 2;', 'speedfactor', 'speedFactor'],
     ['hostName = "a"; system = "x86_64-linux"; supportedFeature = [ "kvm" ];', 'supportedFeature', 'supportedFeatures'],
     ['hostName = "a"; sytem = "x86_64-linux";', 'sytem', 'system'],
+    // Names carried over from ssh_config or other tools.
+    ['hostName = "a"; system = "x86_64-linux"; user = "nix";', 'user', 'sshUser'],
+    ['hostName = "a"; system = "x86_64-linux"; publicKey = null;', 'publicKey', 'publicHostKey'],
+    ['hostName = "a"; system = "x86_64-linux"; identityFile = "/root/.ssh/k";', 'identityFile', 'sshKey'],
   ];
   for (const [before, at, name] of cases) {
     const r = fix(wrap(`{ ${before} }`), 'unknown-attribute', { at });
