@@ -5,6 +5,7 @@ import type { Diagnostic } from './core/diagnostic';
 import { renderBuilder } from './core/render-machines';
 import { LineIndex } from './core/span';
 import { collectFiles } from './cli/files';
+import { cliEnvironment } from './cli/environment';
 import { version } from '../../package.json';
 
 const USAGE = `Usage:
@@ -37,15 +38,24 @@ function toJson(d: Diagnostic, index: LineIndex | undefined) {
   return { file: d.span.file, range, severity: d.severity, code: d.code, message: d.message };
 }
 
-function check(args: string[]): number {
+async function check(args: string[]): Promise<number> {
   const json = args.includes('--json');
+  const offline = args.includes('--offline');
   const paths = args.filter((a) => !a.startsWith('--'));
   const unknownFlag = args.find((a) => a.startsWith('--') && a !== '--json' && a !== '--offline');
   if (unknownFlag) fail(`unknown option ${unknownFlag}`);
   if (paths.length === 0) fail('check needs at least one PATH');
   const sources = readSources(paths);
-  const { diagnostics } = analyze(sources);
-  const indexes = new Map(sources.map((s) => [s.path, new LineIndex(s.text)]));
+  const { env, withLookups } = cliEnvironment(paths, offline);
+  // First pass without answers: it tells which names need a lookup.
+  const first = analyze(sources, env);
+  const names = new Set<string>();
+  for (const b of first.model.builders) {
+    const h = first.hosts.forBuilder(b);
+    if (h?.address.kind === 'pending') names.add(h.chain.hostName.replace(/\.$/, ''));
+  }
+  const { model, diagnostics } = names.size > 0 ? analyze(sources, await withLookups([...names])) : first;
+  const indexes = new Map([...model.texts].map(([file, text]) => [file, new LineIndex(text)]));
   const out = diagnostics.map((d) => toJson(d, indexes.get(d.span.file)));
   if (json) {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -79,7 +89,15 @@ function main(argv: string[]): void {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'check':
-      process.exitCode = check(rest);
+      check(rest).then(
+        (code) => {
+          process.exitCode = code;
+        },
+        (err: unknown) => {
+          process.stderr.write(`nix-builders: ${(err as Error).stack ?? String(err)}\n`);
+          process.exitCode = 2;
+        },
+      );
       return;
     case 'machines':
       process.exitCode = machines(rest);

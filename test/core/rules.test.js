@@ -45,8 +45,11 @@ for (const f of fixtures) {
   });
 }
 
+// Host rules have their scenarios in test/fixtures/hosts/ (test/hosts/host-fixtures.test.js).
+const HOST_RULES = ['unresolved-host', 'missing-host-key', 'host-key-name-mismatch'];
+
 test('every rule has a triggering fixture and a near miss', () => {
-  for (const rule of RULES) {
+  for (const rule of RULES.filter((r) => !HOST_RULES.includes(r.code))) {
     assert.ok(fixtures.some((f) => f.startsWith(`${rule.code}.`) && !f.includes('.ok.')), `no fixture for ${rule.code}`);
     assert.ok(fixtures.some((f) => f.startsWith(`${rule.code}.ok.`)), `no near miss for ${rule.code}`);
   }

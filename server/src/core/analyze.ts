@@ -8,6 +8,10 @@ import { extractModel } from './extract';
 import type { Model } from './model';
 import { parseNix, type Tree } from './parser';
 import { RULES } from './rules';
+import type { RuleContext } from './rules/rule';
+import { type Environment, OFFLINE } from './environment';
+import { HostAnalysis } from './hosts';
+import { importedFiles } from './imports';
 
 export interface SourceFile {
   path: string;
@@ -20,6 +24,7 @@ export interface Analysis {
   model: Model;
   roots: ModuleRoot[];
   diagnostics: Diagnostic[];
+  hosts: HostAnalysis;
 }
 
 /** Machines files are recognised by name: `machines` or `*.machines`. */
@@ -28,7 +33,7 @@ export function isMachinesFile(file: string): boolean {
   return base === 'machines' || base.endsWith('.machines');
 }
 
-export function analyze(files: SourceFile[], limits: EvalLimits = DEFAULT_LIMITS): Analysis {
+export function analyze(files: SourceFile[], env: Environment = OFFLINE, limits: EvalLimits = DEFAULT_LIMITS): Analysis {
   const roots: ModuleRoot[] = [];
   const machines: { file: string; text: string }[] = [];
   const texts = new Map<string, string>();
@@ -37,15 +42,39 @@ export function analyze(files: SourceFile[], limits: EvalLimits = DEFAULT_LIMITS
     if (isMachinesFile(f.path)) machines.push({ file: f.path, text: f.text });
     else roots.push(readModule(f.path, f.tree ?? parseNix(f.text), limits));
   }
+  followImports(roots, texts, env, limits);
   const model = extractModel(roots, machines, texts);
-  return { model, roots, diagnostics: runRules(model) };
+  const hosts = new HostAnalysis(model, env);
+  return { model, roots, hosts, diagnostics: runRules(model, { env, hosts }) };
 }
 
-export function runRules(model: Model): Diagnostic[] {
+/** Most files read through imports for one analysis: a bound against runaway configurations. */
+const MAX_IMPORTED_FILES = 5000;
+
+/** Reads imported files through env.readFile (which decides what may be read); cycles end at the visited set. */
+function followImports(roots: ModuleRoot[], texts: Map<string, string>, env: Environment, limits: EvalLimits): void {
+  if (!env.readFile) return;
+  let imported = 0;
+  for (let i = 0; i < roots.length && imported < MAX_IMPORTED_FILES; i++) {
+    for (const candidates of importedFiles(roots[i] as ModuleRoot)) {
+      if (candidates.some((c) => texts.has(c))) continue;
+      for (const c of candidates) {
+        const text = env.readFile(c);
+        if (text === undefined) continue;
+        texts.set(c, text);
+        roots.push(readModule(c, parseNix(text), limits));
+        imported++;
+        break;
+      }
+    }
+  }
+}
+
+export function runRules(model: Model, ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const rule of RULES) {
-    for (const d of rule.check(model)) {
+    for (const d of rule.check(model, ctx)) {
       // A literal shared by several builders (a let binding) is reported once.
       const key = `${d.code}\u0000${d.span.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.message}`;
       if (seen.has(key) || d.span.file === '<builtin>') continue;

@@ -244,6 +244,7 @@ export function extractModel(roots: ModuleRoot[], machinesFiles: MachinesFile[] 
   const confs = confLines(strings(extraOptionsDefs));
   const extraOptions = confs.map((c) => c.line);
   const sshExtraConfig = strings(defs('programs.ssh.extraConfig'));
+  const knownHostsDefs = defs('programs.ssh.knownHosts');
 
   // A `builders` string (nix.settings or nix.extraOptions) is machines text.
   for (const s of strings(settingsBuilders)) {
@@ -267,7 +268,8 @@ export function extractModel(roots: ModuleRoot[], machinesFiles: MachinesFile[] 
     files: [...roots.map((r) => r.file), ...machinesFiles.map((m) => m.file)],
     texts,
     builders,
-    knownHosts: knownHosts(defs('programs.ssh.knownHosts')),
+    knownHosts: knownHosts(knownHostsDefs),
+    knownHostsDefs,
     sshExtraConfig,
     sshBlocks: sshExtraConfig.flatMap((s) => parseSshConfig(s.value, stringLocator(s))),
     networkingHosts: defs('networking.hosts'),

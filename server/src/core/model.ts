@@ -55,6 +55,8 @@ export interface Model {
   texts: Map<string, string>;
   builders: Builder[];
   knownHosts: KnownHost[];
+  /** The programs.ssh.knownHosts definitions (partial: entries may exist that could not be read). */
+  knownHostsDefs: Definitions;
   /** Every definition of programs.ssh.extraConfig, as strings with their source map. */
   sshExtraConfig: StringValue[];
   /** The Host / Match blocks of those strings, with document ranges. */

@@ -27,8 +27,10 @@ export interface SshBlock {
   /** The Host/Match line (empty for global). */
   headerSpan: Span;
   options: SshOption[];
-  /** Where a new option line would go: the end of the block's last line. */
-  endOffset: number;
+  /** Where a new option line would go: the end of the block's last line (empty span), if it maps 1:1 to the document. */
+  insertAt?: Span;
+  /** Indentation of the block's option lines (for an inserted line). */
+  optionIndent: string;
 }
 
 interface RawLine {
@@ -110,19 +112,25 @@ export function parseSshConfig(text: string, locate: (start: number, end: number
         patterns,
         headerSpan: locate(pos.keywordAt, pos.valueAt + pos.valueText.length),
         options: [],
-        endOffset: pos.valueAt + pos.valueText.length,
+        optionIndent: '  ',
       };
+      let end = pos.valueAt + pos.valueText.length;
+      let indent: string | undefined;
       for (const inner of line.config ?? []) {
         const p = walk(inner);
         if (!p) continue;
         block.options.push(option(inner, p));
-        block.endOffset = p.valueAt + p.valueText.length;
+        end = p.valueAt + p.valueText.length;
+        indent ??= text.slice(text.lastIndexOf('\n', p.keywordAt - 1) + 1, p.keywordAt);
       }
+      const lineStart = text.lastIndexOf('\n', pos.keywordAt - 1) + 1;
+      block.optionIndent = indent ?? `${text.slice(lineStart, pos.keywordAt)}  `;
+      const at = locate(end, end);
+      if (at.start === at.end) block.insertAt = at;
       blocks.push(block);
     } else {
-      global ??= { kind: 'global', patterns: [], headerSpan: locate(pos.keywordAt, pos.keywordAt), options: [], endOffset: 0 };
+      global ??= { kind: 'global', patterns: [], headerSpan: locate(pos.keywordAt, pos.keywordAt), options: [], optionIndent: '' };
       global.options.push(option(line, pos));
-      global.endOffset = pos.valueAt + pos.valueText.length;
     }
   }
   return global ? [global, ...blocks] : blocks;

@@ -10,6 +10,9 @@ import { invalidProtocol } from './invalid-protocol';
 import { invalidSpeedFactor } from './invalid-speed-factor';
 import { localBuildsDisabled } from './local-builds-disabled';
 import { machinesSyntax } from './machines-syntax';
+import { missingHostKey } from './missing-host-key';
+import { hostKeyNameMismatch } from './host-key-name-mismatch';
+import { unresolvedHost } from './unresolved-host';
 import { mandatoryFeatures } from './mandatory-features';
 import { missingHostName } from './missing-host-name';
 import { missingSystem } from './missing-system';
@@ -41,8 +44,11 @@ export const RULES: readonly Rule[] = [
   distributedBuildsOff,
   buildersList,
   localBuildsDisabled,
+  unresolvedHost,
+  missingHostKey,
+  hostKeyNameMismatch,
   machinesSyntax,
 ];
 
-/** Codes that need the network (resolver, SSH probes): reported by later stages. */
-export const NETWORK_CODES = ['unresolved-host', 'missing-host-key', 'host-key-name-mismatch', 'host-key-changed'] as const;
+/** Codes reported outside the rules: host-key-changed comes from an SSH probe. */
+export const NETWORK_CODES = ['host-key-changed'] as const;

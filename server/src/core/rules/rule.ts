@@ -4,12 +4,20 @@ import type { Diagnostic, Fix, Severity } from '../diagnostic';
 import type { StringValue, Value } from '../eval/value';
 import type { Builder, Model, ReadAttr } from '../model';
 import type { Span } from '../span';
+import type { Environment } from '../environment';
+import type { HostAnalysis } from '../hosts';
+
+export interface RuleContext {
+  env: Environment;
+  /** What root's ssh does for each builder (resolution chain, address, host key). */
+  hosts: HostAnalysis;
+}
 
 export interface Rule {
   code: string;
   /** One line for the docs table. */
   summary: string;
-  check(model: Model): Diagnostic[];
+  check(model: Model, ctx: RuleContext): Diagnostic[];
 }
 
 export function diag(

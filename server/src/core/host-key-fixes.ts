@@ -1,0 +1,122 @@
+// Edits that make a host key reachable under the name ssh looks up: add the
+// name to a knownHosts entry, add HostKeyAlias to a Host block, or create a
+// knownHosts entry skeleton (the key itself is fetched by "Fetch host key").
+import type { Fix, TextEdit } from './diagnostic';
+import type { KeyEntry } from './hosts';
+import type { Model } from './model';
+import type { Span } from './span';
+import type { SshChain } from './ssh-resolve';
+import { nixStringEscape } from './rules/rule';
+
+function lineIndent(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(start))?.[0] ?? '';
+}
+
+function eol(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
+/** Inserts `"name"` before the closing bracket of a list literal. */
+function addToList(text: string, list: Span, name: string): TextEdit | undefined {
+  const body = text.slice(list.start, list.end);
+  if (!body.startsWith('[') || !body.endsWith(']')) return undefined;
+  const close = list.end - 1;
+  const before = text[close - 1] ?? '';
+  const item = `"${nixStringEscape(name)}"`;
+  const newText = /\s/.test(before) ? `${item} ` : ` ${item} `;
+  return { span: { ...list, start: close, end: close }, newText };
+}
+
+/** Inserts a binding before the closing brace of an attribute set literal. */
+export function addBinding(text: string, set: Span, binding: string): TextEdit | undefined {
+  const body = text.slice(set.start, set.end);
+  if (!body.startsWith('{') || !body.endsWith('}')) return undefined;
+  const close = set.end - 1;
+  if (!body.includes('\n')) {
+    const before = text[close - 1] ?? '';
+    return { span: { ...set, start: close, end: close }, newText: /\s/.test(before) ? `${binding} ` : ` ${binding} ` };
+  }
+  // Multi-line: a line of its own, indented like the set's first binding.
+  const firstLine = body.indexOf('\n') + 1;
+  const inner = /^[ \t]*/.exec(body.slice(firstLine))?.[0] ?? `${lineIndent(text, set.start)}  `;
+  const lineStart = text.lastIndexOf('\n', close - 1) + 1;
+  const onOwnLine = /^[ \t]*$/.test(text.slice(lineStart, close));
+  const at = onOwnLine ? lineStart : close;
+  const nl = eol(text);
+  return { span: { ...set, start: at, end: at }, newText: onOwnLine ? `${inner}${binding}${nl}` : `${nl}${inner}${binding}${nl}${lineIndent(text, set.start)}` };
+}
+
+/** Adds `name` to the hostNames (or extraHostNames) of the knownHosts entry holding the key. */
+export function addHostNameFix(model: Model, entry: KeyEntry, name: string): Fix | undefined {
+  const h = entry.knownHost;
+  if (!h) return undefined;
+  const text = model.texts.get(h.file);
+  if (text === undefined) return undefined;
+  const hostNames = h.attrs.get('hostNames');
+  const extra = h.attrs.get('extraHostNames');
+  let edit: TextEdit | undefined;
+  let where = 'hostNames';
+  if (hostNames) edit = hostNames.value.kind === 'list' ? addToList(text, hostNames.value.span, name) : undefined;
+  else if (extra) {
+    where = 'extraHostNames';
+    edit = extra.value.kind === 'list' ? addToList(text, extra.value.span, name) : undefined;
+  } else {
+    where = 'extraHostNames';
+    edit = addBinding(text, h.span, `extraHostNames = [ "${nixStringEscape(name)}" ];`);
+  }
+  return edit ? { title: `Add "${name}" to ${entry.label}.${where}`, edits: [edit], preferred: true } : undefined;
+}
+
+/** Adds `HostKeyAlias <alias>` to the alias's Host block in programs.ssh.extraConfig. */
+export function hostKeyAliasFix(chain: SshChain): Fix | undefined {
+  const applied = chain.applied.find(
+    (a) => a.source.label === 'programs.ssh.extraConfig' && a.block.kind === 'host' && a.block.patterns.some((p) => p.text.toLowerCase() === chain.alias.toLowerCase()),
+  );
+  const at = applied?.block.insertAt;
+  if (!applied || !at) return undefined;
+  return {
+    title: `Add "HostKeyAlias ${chain.alias}" to the Host ${chain.alias} block`,
+    edits: [{ span: at, newText: `\n${applied.block.optionIndent}HostKeyAlias ${chain.alias}` }],
+  };
+}
+
+function attrName(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : `"${nixStringEscape(name)}"`;
+}
+
+/** The names a knownHosts entry for this builder should list: alias, HostName, [host]:port. */
+export function namesFor(chain: SshChain): string[] {
+  const names = [chain.alias, chain.hostName];
+  if (chain.hostKeyAlias) names.push(chain.hostKeyAlias.value);
+  if (chain.port !== 22) names.push(`[${chain.hostName}]:${chain.port}`);
+  return [...new Set(names.map((n) => n.toLowerCase()))];
+}
+
+/** A new programs.ssh.knownHosts entry for the builder, with an empty key to fill in. */
+export function skeletonFix(model: Model, chain: SshChain): Fix | undefined {
+  const names = namesFor(chain).map((n) => `"${nixStringEscape(n)}"`).join(' ');
+  const hint = `# the key: ssh-keyscan -t ed25519${chain.port !== 22 ? ` -p ${chain.port}` : ''} ${chain.hostName}`;
+  // Beside the existing entries, when they are written as a set literal.
+  for (const def of model.knownHostsDefs.defs) {
+    const v = def.value;
+    const text = model.texts.get(v.span?.file ?? '');
+    if (v.kind !== 'attrs' || text === undefined) continue;
+    const nl = eol(text);
+    const body = text.slice(v.span.start, v.span.end);
+    if (!body.includes('\n')) continue;
+    const inner = /^[ \t]*/.exec(body.slice(body.indexOf('\n') + 1))?.[0] ?? '  ';
+    const binding = [`${attrName(chain.alias)} = {`, `${inner}  hostNames = [ ${names} ];`, `${inner}  publicKey = ""; ${hint}`, `${inner}};`].join(nl);
+    const edit = addBinding(text, v.span, binding);
+    if (edit) return { title: `Create programs.ssh.knownHosts.${chain.alias} (key to fill in)`, edits: [edit] };
+  }
+  // Otherwise after the nix.buildMachines binding.
+  const def = model.buildMachines.defs.find((d) => d.bindingSpan);
+  const span = def?.bindingSpan;
+  const text = span ? model.texts.get(span.file) : undefined;
+  if (!span || text === undefined || !/^nix\s*\.\s*buildMachines/.test(text.slice(span.start, span.start + 40))) return undefined;
+  const nl = eol(text);
+  const indent = lineIndent(text, span.start);
+  const binding = `${nl}${indent}programs.ssh.knownHosts.${attrName(chain.alias)} = {${nl}${indent}  hostNames = [ ${names} ];${nl}${indent}  publicKey = ""; ${hint}${nl}${indent}};`;
+  return { title: `Create programs.ssh.knownHosts.${chain.alias} (key to fill in)`, edits: [{ span: { ...span, start: span.end, end: span.end }, newText: binding }] };
+}

@@ -1,0 +1,276 @@
+// Per builder, what root's ssh will do: the resolution chain, the address,
+// and which known-hosts entry (if any) covers the name it looks up. Shared by
+// the unresolved-host / missing-host-key / host-key-name-mismatch rules and hover.
+import * as path from 'node:path';
+import { isIP } from 'node:net';
+import type { Environment, ExternalFile, Resolution } from './environment';
+import { unwrap } from './eval/module';
+import type { Value } from './eval/value';
+import { type KnownHostsLine, lookupHostKeys, parseKnownHosts } from './known-hosts';
+import type { Builder, KnownHost, Model } from './model';
+import type { Span } from './span';
+import { parseSshConfig } from './ssh-config';
+import { decodePublicHostKey, parsePublicKeyLine, type PublicKey } from './ssh-keys';
+import { resolveChain, type SshChain, type SshSource } from './ssh-resolve';
+
+export interface KeyEntry {
+  patterns: string[];
+  marker?: 'cert-authority' | 'revoked';
+  key?: PublicKey;
+  kind: 'knownHosts' | 'file' | 'publicHostKey';
+  /** "programs.ssh.knownHosts.ruby", "/etc/ssh/ssh_known_hosts:12", "publicHostKey". */
+  label: string;
+  file: string;
+  line?: number;
+  span?: Span;
+  notRoot: boolean;
+  knownHost?: KnownHost;
+  /** Host names not fully known: it might cover any name. */
+  uncertain: boolean;
+}
+
+export type KeyCheck =
+  | { kind: 'unknown' }
+  | { kind: 'covered'; entries: KeyEntry[]; via: 'exact' | 'bare-host-fallback' | 'cert-authority' | 'publicHostKey' }
+  | { kind: 'missing'; elsewhere: KeyEntry[] }
+  | { kind: 'mismatch'; entries: { entry: KeyEntry; name: string }[]; publicHostKey: boolean };
+
+export type AddressCheck =
+  | { kind: 'skip'; why: 'unknown' | 'proxy' | 'off' }
+  | { kind: 'ip' | 'networking.hosts'; address: string }
+  | { kind: 'pending' }
+  | { kind: 'resolver'; resolution: Resolution };
+
+export interface BuilderHost {
+  chain: SshChain;
+  /** The chain with the editing user's own ssh_config added, when it differs. */
+  yoursChain?: SshChain;
+  address: AddressCheck;
+  keys: KeyCheck;
+}
+
+function str(v: Value | undefined): string | undefined {
+  const u = v && unwrap(v);
+  return u?.kind === 'string' ? u.value : undefined;
+}
+
+function stringList(v: Value | undefined): { items: string[]; complete: boolean } {
+  const u = v && unwrap(v);
+  if (!u || u.kind !== 'list') return { items: [], complete: !v };
+  const items: string[] = [];
+  let complete = u.complete;
+  for (const t of u.items) {
+    const x = t.force();
+    if (x.kind === 'string') items.push(x.value);
+    else complete = false;
+  }
+  return { items, complete };
+}
+
+export class HostAnalysis {
+  readonly rootSources: SshSource[];
+  readonly yourSources: SshSource[];
+  private readonly entries: KeyEntry[];
+  private readonly lines = new Map<KnownHostsLine, KeyEntry>();
+  private readonly etcHosts: Map<string, string>;
+  private readonly etcHostsComplete: boolean;
+  private readonly cache = new Map<Builder, BuilderHost | undefined>();
+  private readonly rootLines: KnownHostsLine[];
+  private readonly yourLines: KnownHostsLine[];
+
+  constructor(
+    private readonly model: Model,
+    readonly env: Environment,
+  ) {
+    const fromFile = (f: ExternalFile): SshSource => ({
+      label: f.path,
+      notRoot: f.notRoot,
+      blocks: parseSshConfig(f.text, (s, e) => ({ file: f.path, start: s, end: e })),
+    });
+    const nix: SshSource = { label: 'programs.ssh.extraConfig', notRoot: false, blocks: model.sshBlocks };
+    // NixOS writes extraConfig at the top of /etc/ssh/ssh_config: it comes first.
+    this.rootSources = [nix, ...env.sshConfigFiles.filter((f) => !f.notRoot).map(fromFile)];
+    this.yourSources = env.sshConfigFiles.filter((f) => f.notRoot).map(fromFile);
+    this.entries = [...this.nixEntries(), ...this.fileEntries()];
+    this.rootLines = this.asLines((e) => !e.notRoot);
+    this.yourLines = this.asLines((e) => e.notRoot);
+    const { map, complete } = this.readNetworkingHosts();
+    this.etcHosts = map;
+    this.etcHostsComplete = complete;
+  }
+
+  private nixEntries(): KeyEntry[] {
+    const out: KeyEntry[] = [];
+    for (const h of this.model.knownHosts) {
+      const hostNames = h.attrs.get('hostNames');
+      const extra = stringList(h.attrs.get('extraHostNames')?.value);
+      const names = hostNames ? stringList(hostNames.value) : { items: [h.name, ...extra.items], complete: extra.complete };
+      let key: PublicKey | undefined;
+      const pk = str(h.attrs.get('publicKey')?.value);
+      const pkFile = h.attrs.get('publicKeyFile')?.value;
+      if (pk !== undefined) {
+        const r = parsePublicKeyLine(pk);
+        if ('key' in r) key = r.key;
+      } else if (pkFile && (pkFile.kind === 'path' || pkFile.kind === 'string') && this.env.readFile) {
+        const p = pkFile.value.startsWith('/') ? pkFile.value : path.resolve(path.dirname(h.file), pkFile.value);
+        const text = this.env.readFile(p);
+        const r = text === undefined ? undefined : parsePublicKeyLine(text.trim());
+        if (r && 'key' in r) key = r.key;
+      }
+      const ca = unwrap(h.attrs.get('certAuthority')?.value ?? { kind: 'bool', value: false, span: h.span });
+      out.push({
+        patterns: names.items,
+        marker: ca?.kind === 'bool' && ca.value ? 'cert-authority' : undefined,
+        key,
+        kind: 'knownHosts',
+        label: `programs.ssh.knownHosts.${h.name}`,
+        file: h.file,
+        span: h.nameSpan ?? h.span,
+        notRoot: false,
+        knownHost: h,
+        uncertain: !names.complete || (ca !== undefined && ca.kind !== 'bool'),
+      });
+    }
+    return out;
+  }
+
+  private fileEntries(): KeyEntry[] {
+    const out: KeyEntry[] = [];
+    for (const f of this.env.knownHostsFiles) {
+      for (const l of parseKnownHosts(f.text)) {
+        const e: KeyEntry = {
+          patterns: l.patterns,
+          marker: l.marker,
+          key: l.key,
+          kind: 'file',
+          label: `${f.path}:${l.line}`,
+          file: f.path,
+          line: l.line,
+          notRoot: f.notRoot,
+          uncertain: false,
+        };
+        out.push(e);
+      }
+    }
+    return out;
+  }
+
+  private readNetworkingHosts(): { map: Map<string, string>; complete: boolean } {
+    const map = new Map<string, string>();
+    let complete = !this.model.networkingHosts.partial;
+    for (const def of this.model.networkingHosts.defs) {
+      const v = unwrap(def.value);
+      if (!v || v.kind !== 'attrs') {
+        complete = false;
+        continue;
+      }
+      complete &&= v.complete;
+      for (const [address, a] of v.attrs) {
+        const names = stringList(a.thunk.force());
+        complete &&= names.complete;
+        for (const n of names.items) if (!map.has(n.toLowerCase())) map.set(n.toLowerCase(), address);
+      }
+    }
+    return { map, complete };
+  }
+
+  /** Known-hosts lines for the entries that root's ssh (or only the user's) reads. */
+  private asLines(filter: (e: KeyEntry) => boolean): KnownHostsLine[] {
+    const out: KnownHostsLine[] = [];
+    for (const e of this.entries) {
+      if (!filter(e)) continue;
+      const line: KnownHostsLine = { marker: e.marker, patterns: e.patterns, key: e.key, keyType: e.key?.type ?? '', line: e.line ?? 0, start: 0, end: 0 };
+      this.lines.set(line, e);
+      out.push(line);
+    }
+    return out;
+  }
+
+  private lookup(lines: KnownHostsLine[], host: string, port: number) {
+    const r = lookupHostKeys(lines, host, port);
+    const entry = (l: KnownHostsLine) => this.lines.get(l) as KeyEntry;
+    return {
+      matches: r.matches.map((m) => ({ entry: entry(m.line), via: m.via })),
+      ca: r.certAuthorities.map(entry),
+    };
+  }
+
+  forBuilder(b: Builder): BuilderHost | undefined {
+    if (this.cache.has(b)) return this.cache.get(b);
+    const result = this.compute(b);
+    this.cache.set(b, result);
+    return result;
+  }
+
+  private compute(b: Builder): BuilderHost | undefined {
+    const host = str(b.attrs.get('hostName')?.value);
+    if (host === undefined || host === '' || /[\s/@]/.test(host) || host.startsWith('-')) return undefined;
+    const userValue = b.attrs.get('sshUser')?.value;
+    const user = str(userValue);
+    const chain = resolveChain(host, user, this.rootSources);
+    const yours = this.yourSources.length > 0 ? resolveChain(host, user, [...this.yourSources, ...this.rootSources]) : undefined;
+    const yoursChain = yours && (yours.hostName !== chain.hostName || yours.port !== chain.port) ? yours : undefined;
+    return { chain, yoursChain, address: this.address(chain), keys: this.keys(b, chain) };
+  }
+
+  private address(chain: SshChain): AddressCheck {
+    if (chain.proxy) return { kind: 'skip', why: 'proxy' };
+    if (chain.uncertain) return { kind: 'skip', why: 'unknown' };
+    const name = chain.hostName.replace(/\.$/, '');
+    if (isIP(name)) return { kind: 'ip', address: name };
+    const mapped = this.etcHosts.get(name.toLowerCase());
+    if (mapped) return { kind: 'networking.hosts', address: mapped };
+    if (!this.etcHostsComplete) return { kind: 'skip', why: 'unknown' };
+    if (!this.env.lookups) return { kind: 'skip', why: 'off' };
+    const r = this.env.resolve(name);
+    return r ? { kind: 'resolver', resolution: r } : { kind: 'pending' };
+  }
+
+  private keys(b: Builder, chain: SshChain): KeyCheck {
+    if (chain.uncertain || !this.env.checkHostKeys) return { kind: 'unknown' };
+    const rootLines = this.rootLines;
+    const lookupHost = chain.hostKeyAlias ? chain.lookupName : chain.hostName.toLowerCase();
+    const lookupPort = chain.hostKeyAlias ? 22 : chain.port;
+    const found = this.lookup(rootLines, lookupHost, lookupPort);
+    if (found.matches.length > 0) {
+      return { kind: 'covered', entries: found.matches.map((m) => m.entry), via: found.matches[0]?.via ?? 'exact' };
+    }
+    if (found.ca.length > 0) return { kind: 'covered', entries: found.ca, via: 'cert-authority' };
+
+    // Nix writes "<hostName as written> <key>" to a known_hosts file of its own.
+    const phk = str(b.attrs.get('publicHostKey')?.value);
+    const phkDecoded = phk !== undefined ? decodePublicHostKey(phk) : undefined;
+    if (phk !== undefined) {
+      const written = chain.alias.toLowerCase();
+      if (written === chain.lookupName) {
+        const key = phkDecoded && 'key' in phkDecoded ? phkDecoded.key : undefined;
+        return {
+          kind: 'covered',
+          entries: [{ patterns: [written], key, kind: 'publicHostKey', label: 'publicHostKey', file: b.file, span: b.attrs.get('publicHostKey')?.value.span, notRoot: false, uncertain: false }],
+          via: 'publicHostKey',
+        };
+      }
+    }
+    if (this.model.knownHostsDefs.partial || this.entries.some((e) => e.uncertain && !e.notRoot)) return { kind: 'unknown' };
+
+    // The key may be there under another name: the alias, the HostName, another port.
+    const others: { entry: KeyEntry; name: string }[] = [];
+    const candidates = new Set([chain.alias.toLowerCase(), chain.hostName.toLowerCase(), ...(chain.hostKeyAlias ? [chain.hostKeyAlias.value.toLowerCase()] : [])]);
+    candidates.delete(chain.lookupName);
+    for (const name of candidates) {
+      for (const m of this.lookup(rootLines, name, 22).matches) others.push({ entry: m.entry, name });
+    }
+    for (const e of this.entries) {
+      if (e.notRoot) continue;
+      for (const p of e.patterns) {
+        const m = /^\[([^\]]+)\]:(\d+)$/.exec(p);
+        if (m && m[1]?.toLowerCase() === chain.hostName.toLowerCase() && Number(m[2]) !== chain.port && !others.some((o) => o.entry === e)) {
+          others.push({ entry: e, name: p });
+        }
+      }
+    }
+    if (others.length > 0 || phk !== undefined) return { kind: 'mismatch', entries: others, publicHostKey: phk !== undefined };
+    const yours = this.lookup(this.yourLines, lookupHost, lookupPort).matches.map((m) => m.entry);
+    return { kind: 'missing', elsewhere: yours };
+  }
+}
