@@ -69,15 +69,20 @@ export function addHostNameFix(model: Model, entry: KeyEntry, name: string): Fix
 }
 
 /** Adds `HostKeyAlias <alias>` to the alias's Host block in programs.ssh.extraConfig. */
-export function hostKeyAliasFix(chain: SshChain): Fix | undefined {
+export function hostKeyAliasFix(model: Model, chain: SshChain): Fix | undefined {
   const applied = chain.applied.find(
     (a) => a.source.label === 'programs.ssh.extraConfig' && a.block.kind === 'host' && a.block.patterns.some((p) => p.text.toLowerCase() === chain.alias.toLowerCase()),
   );
   const at = applied?.block.insertAt;
   if (!applied || !at) return undefined;
+  // The block's indentation as the document has it (the string value is dedented).
+  const text = model.texts.get(at.file);
+  const last = applied.block.options[applied.block.options.length - 1];
+  const indent =
+    text === undefined ? applied.block.optionIndent : last ? lineIndent(text, last.keywordSpan.start) : `${lineIndent(text, applied.block.headerSpan.start)}  `;
   return {
     title: `Add "HostKeyAlias ${chain.alias}" to the Host ${chain.alias} block`,
-    edits: [{ span: at, newText: `\n${applied.block.optionIndent}HostKeyAlias ${chain.alias}` }],
+    edits: [{ span: at, newText: `\n${indent}HostKeyAlias ${chain.alias}` }],
   };
 }
 

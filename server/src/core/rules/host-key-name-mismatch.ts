@@ -24,7 +24,7 @@ export const hostKeyNameMismatch: Rule = {
       }
       const underAlias = h.keys.publicHostKey || h.keys.entries.some((e) => e.name === chain.alias.toLowerCase());
       if (underAlias && !chain.hostKeyAlias && chain.hostName.toLowerCase() !== chain.alias.toLowerCase()) {
-        const f = hostKeyAliasFix(chain);
+        const f = hostKeyAliasFix(model, chain);
         if (f) fixes.push(f);
       }
       out.push(
