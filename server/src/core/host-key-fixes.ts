@@ -98,11 +98,26 @@ export function namesFor(chain: SshChain): string[] {
   return [...new Set(names.map((n) => n.toLowerCase()))];
 }
 
-/** A new programs.ssh.knownHosts entry for the builder, with an empty key to fill in. */
-export function skeletonFix(model: Model, chain: SshChain): Fix | undefined {
+/** A free attribute name for a new knownHosts entry (the alias, unless taken). */
+function entryName(model: Model, alias: string): string {
+  const taken = new Set(model.knownHosts.map((h) => h.name));
+  if (!taken.has(alias)) return alias;
+  for (let i = 2; ; i++) if (!taken.has(`${alias}-${i}`)) return `${alias}-${i}`;
+}
+
+/**
+ * A new programs.ssh.knownHosts entry listing every name ssh looks up for the
+ * builder: with the fetched key line, or empty (a skeleton) with a hint to fetch it.
+ * Placed beside the existing entries when they are a set literal, else after
+ * the nix.buildMachines binding.
+ */
+export function knownHostsEntryFix(model: Model, chain: SshChain, keyLine?: string): Fix | undefined {
+  const name = entryName(model, chain.alias);
   const names = namesFor(chain).map((n) => `"${nixStringEscape(n)}"`).join(' ');
-  const hint = `# the key: ssh-keyscan -t ed25519${chain.port !== 22 ? ` -p ${chain.port}` : ''} ${chain.hostName}`;
-  // Beside the existing entries, when they are written as a set literal.
+  const keyBinding = keyLine
+    ? `publicKey = "${nixStringEscape(keyLine)}";`
+    : `publicKey = ""; # the key: ssh-keyscan -t ed25519${chain.port !== 22 ? ` -p ${chain.port}` : ''} ${chain.hostName}`;
+  const title = keyLine ? `Add the key to programs.ssh.knownHosts.${name}` : `Create programs.ssh.knownHosts.${name} (key to fill in)`;
   for (const def of model.knownHostsDefs.defs) {
     const v = def.value;
     const text = model.texts.get(v.span?.file ?? '');
@@ -111,17 +126,21 @@ export function skeletonFix(model: Model, chain: SshChain): Fix | undefined {
     const body = text.slice(v.span.start, v.span.end);
     if (!body.includes('\n')) continue;
     const inner = /^[ \t]*/.exec(body.slice(body.indexOf('\n') + 1))?.[0] ?? '  ';
-    const binding = [`${attrName(chain.alias)} = {`, `${inner}  hostNames = [ ${names} ];`, `${inner}  publicKey = ""; ${hint}`, `${inner}};`].join(nl);
+    const binding = [`${attrName(name)} = {`, `${inner}  hostNames = [ ${names} ];`, `${inner}  ${keyBinding}`, `${inner}};`].join(nl);
     const edit = addBinding(text, v.span, binding);
-    if (edit) return { title: `Create programs.ssh.knownHosts.${chain.alias} (key to fill in)`, edits: [edit] };
+    if (edit) return { title, edits: [edit] };
   }
-  // Otherwise after the nix.buildMachines binding.
   const def = model.buildMachines.defs.find((d) => d.bindingSpan);
   const span = def?.bindingSpan;
   const text = span ? model.texts.get(span.file) : undefined;
   if (!span || text === undefined || !/^nix\s*\.\s*buildMachines/.test(text.slice(span.start, span.start + 40))) return undefined;
   const nl = eol(text);
   const indent = lineIndent(text, span.start);
-  const binding = `${nl}${indent}programs.ssh.knownHosts.${attrName(chain.alias)} = {${nl}${indent}  hostNames = [ ${names} ];${nl}${indent}  publicKey = ""; ${hint}${nl}${indent}};`;
-  return { title: `Create programs.ssh.knownHosts.${chain.alias} (key to fill in)`, edits: [{ span: { ...span, start: span.end, end: span.end }, newText: binding }] };
+  const binding = `${nl}${indent}programs.ssh.knownHosts.${attrName(name)} = {${nl}${indent}  hostNames = [ ${names} ];${nl}${indent}  ${keyBinding}${nl}${indent}};`;
+  return { title, edits: [{ span: { ...span, start: span.end, end: span.end }, newText: binding }] };
+}
+
+/** A new programs.ssh.knownHosts entry for the builder, with an empty key to fill in. */
+export function skeletonFix(model: Model, chain: SshChain): Fix | undefined {
+  return knownHostsEntryFix(model, chain);
 }
