@@ -1,6 +1,6 @@
 // Loads a server TypeScript module for the tests: bundles server/src/<relPath>.ts
 // with esbuild into test-out/server-src/ once per process, then requires it.
-// (load-ts.js's loadCore does the same for paths under server/src/core.)
+// load-ts.js's loadCore is this for paths under server/src/core.
 'use strict';
 const esbuild = require('esbuild');
 const fs = require('node:fs');
