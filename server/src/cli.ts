@@ -6,11 +6,17 @@ import { renderBuilder } from './core/render-machines';
 import { LineIndex } from './core/span';
 import { collectFiles } from './cli/files';
 import { cliEnvironment } from './cli/environment';
+import { probeCommand } from './cli/probe';
 import { version } from '../../package.json';
 
 const USAGE = `Usage:
   nix-builders check [--json] [--offline] PATH...   check Nix files, folders and machines files
   nix-builders machines PATH                        print the /etc/nix/machines text of PATH
+  nix-builders probe [--json] [--port N] [--user U] [--identity FILE] [--timeout MS] HOST
+                                                    connect over SSH: host key, remote Nix version,
+                                                    system, features, trust. --identity: only that key
+                                                    (default: ssh-agent and ~/.ssh/id_*); --timeout MS:
+                                                    connect and handshake each, command max(15000, MS)
   nix-builders lsp --stdio                          run the language server
   nix-builders --help | --version`;
 
@@ -101,6 +107,17 @@ function main(argv: string[]): void {
       return;
     case 'machines':
       process.exitCode = machines(rest);
+      return;
+    case 'probe':
+      probeCommand(rest).then(
+        (code) => {
+          process.exitCode = code;
+        },
+        (err: unknown) => {
+          process.stderr.write(`nix-builders: ${(err as Error).stack ?? String(err)}\n`);
+          process.exitCode = 2;
+        },
+      );
       return;
     case 'lsp':
       // eslint-disable-next-line @typescript-eslint/no-require-imports
