@@ -35,6 +35,11 @@ const skip = !isRoot
         ? 'no nix'
         : false;
 
+// On CI everything is installed (.ci/run): a skip there would hide a missing install step.
+test('the real-sshd tests run on CI', { skip: !process.env.CI }, () => {
+  assert.equal(skip, false, `skipped on CI: ${skip}`);
+});
+
 const { fetchHostKeys, probeBuilder } = skip ? {} : loadServer('probe/probe');
 const { parsePublicKeyLine } = loadServer('core/ssh-keys');
 
