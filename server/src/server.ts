@@ -1,24 +1,44 @@
 // The nix-builders language server. Started on load over the transport named on
 // the command line (`--stdio` from `nix-builders lsp --stdio` or the VS Code
 // client). Handlers are thin: the work is in ./lsp/*, the analysis in ./core.
+//
+// What the analysis sees: the open documents, the .nix files of the workspace
+// folders (lsp/workspace.ts, indexed in the background and kept up to date by
+// the client's file events), and the environment from the settings
+// (lsp/environment.ts: root's ssh_config and known_hosts files, host-name
+// lookups that run in the background and never delay a request). Diagnostics
+// are published for open documents only.
+//
+// Trust: the client says whether the workspace is trusted with
+// `initializationOptions.trusted` (default true) and later with the
+// `nixBuilders/didChangeTrust` notification ({ trusted }). Untrusted: no
+// lookups, and nothing is read outside the workspace folders.
+import { LineIndex } from './core/span';
 import {
   type CodeAction,
   CodeActionKind,
   type CompletionItem,
   createConnection,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
   type Hover,
+  type InitializeParams,
   type InitializeResult,
   ProposedFeatures,
   TextDocumentSyncKind,
+  WatchKind,
 } from 'vscode-languageserver/node';
 import { WorkspaceAnalysis } from './lsp/analysis';
 import { quickFixes } from './lsp/code-actions';
 import { completeAt } from './lsp/completion';
 import { OpenDocuments } from './lsp/documents';
+import { LspEnvironment } from './lsp/environment';
+import { hostSection, makePlaces } from './lsp/host-hover';
 import { hoverAt } from './lsp/hover';
 import { DiagnosticsPublisher } from './lsp/publisher';
 import { DEFAULT_SETTINGS, readSettings, SETTINGS_SECTION, type Settings } from './lsp/settings';
+import { toFsPath, WorkspaceIndex } from './lsp/workspace';
 
 const connection = createConnection(ProposedFeatures.all);
 
@@ -46,60 +66,171 @@ function guard<P extends unknown[], R>(name: string, fallback: R, fn: (...args: 
   };
 }
 
+function log(message: string): void {
+  try {
+    connection.console.log(message);
+  } catch {
+    // The connection is gone.
+  }
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
 const docs = new OpenDocuments();
-const analysis = new WorkspaceAnalysis(docs, logError);
 let settings: Settings = DEFAULT_SETTINGS;
+/** Settings (and files.exclude) have been read once: until then nothing is looked up or published. */
+let settingsLoaded = false;
+let trusted = true;
+/** Something the analysis depends on changed: publish again (debounced). Runs only after start-up. */
+function schedule(): void {
+  publisher.schedule();
+}
+const index = new WorkspaceIndex({ log, logError, onChange: schedule, onSettled: schedule });
+const env = new LspEnvironment({ onChange: schedule, logError });
+const analysis = new WorkspaceAnalysis({ docs, index, env, logError });
 const publisher = new DiagnosticsPublisher({
   docs,
   analysis,
   debounceMs: () => settings.debounceMs,
+  ready: () => settingsLoaded && index.settled,
   send: (params) => void connection.sendDiagnostics(params).catch((err: unknown) => logError(describe(err))),
   logError,
 });
 
-const client = { configuration: false, dynamicConfiguration: false, snippets: false };
+const client = { configuration: false, dynamicConfiguration: false, snippets: false, watchedFiles: false, workspaceFolders: false };
+/** Settings a client without workspace/configuration gave in initializationOptions.settings. */
+let initialSettings: unknown;
+
+function foldersOf(params: InitializeParams): string[] {
+  const uris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  const out = uris.map((u) => toFsPath(u)).filter((p): p is string => p !== undefined);
+  if (out.length === 0 && typeof params.rootPath === 'string' && params.rootPath !== '') out.push(params.rootPath);
+  return out;
+}
 
 connection.onInitialize((params): InitializeResult => {
   const caps = params?.capabilities ?? {};
   client.configuration = caps.workspace?.configuration === true;
   client.dynamicConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
   client.snippets = caps.textDocument?.completion?.completionItem?.snippetSupport === true;
+  client.watchedFiles = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+  client.workspaceFolders = caps.workspace?.workspaceFolders === true;
+  const init: unknown = params?.initializationOptions;
+  if (isRecord(init)) {
+    if (typeof init.trusted === 'boolean') trusted = init.trusted;
+    initialSettings = init.settings;
+  }
+  try {
+    index.setFolders(params ? foldersOf(params) : []);
+  } catch (err) {
+    logError(`nix-builders: bad workspace folders: ${describe(err)}`);
+  }
   return {
     capabilities: {
-      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
       hoverProvider: true,
       completionProvider: { triggerCharacters: ['"'], resolveProvider: false },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
     serverInfo: { name: 'nix-builders' },
   };
 });
 
 async function refreshSettings(pushed?: unknown): Promise<void> {
+  let exclude: unknown;
   try {
     if (client.configuration) {
-      settings = readSettings(await connection.workspace.getConfiguration({ section: SETTINGS_SECTION }));
+      const [section, files] = await connection.workspace.getConfiguration([{ section: SETTINGS_SECTION }, { section: 'files.exclude' }]);
+      settings = readSettings(section);
+      exclude = files;
     } else if (pushed !== undefined) {
-      settings = readSettings((pushed as Record<string, unknown> | null)?.[SETTINGS_SECTION]);
+      const all = isRecord(pushed) ? pushed : {};
+      settings = readSettings(all[SETTINGS_SECTION]);
+      exclude = isRecord(all.files) ? all.files.exclude : undefined;
+    } else if (!settingsLoaded && initialSettings !== undefined) {
+      settings = readSettings(initialSettings);
     }
   } catch (err) {
     logError(`nix-builders: reading settings failed, using defaults: ${describe(err)}`);
     settings = DEFAULT_SETTINGS;
   }
+  settingsLoaded = true;
+  env.configure(settings, trusted);
+  if (exclude !== undefined || client.configuration) index.setExcludes(exclude);
+}
+
+/** The client's file events: .nix files, .gitignore files, and folders created or deleted (moves). */
+function registerFileWatchers(): void {
+  if (!client.watchedFiles) return;
+  void connection.client
+    .register(DidChangeWatchedFilesNotification.type, {
+      watchers: [
+        { globPattern: '**/*.nix' },
+        { globPattern: '**/.gitignore' },
+        { globPattern: '**/*', kind: WatchKind.Create | WatchKind.Delete },
+      ],
+    })
+    .catch((err: unknown) => logError(describe(err)));
 }
 
 connection.onInitialized(() => {
   if (client.configuration && client.dynamicConfiguration) {
     void connection.client
-      .register(DidChangeConfigurationNotification.type, { section: SETTINGS_SECTION })
+      .register(DidChangeConfigurationNotification.type, { section: [SETTINGS_SECTION, 'files.exclude'] })
       .catch((err: unknown) => logError(describe(err)));
   }
-  void refreshSettings().then(() => publisher.schedule());
+  registerFileWatchers();
+  if (client.workspaceFolders) {
+    connection.workspace.onDidChangeWorkspaceFolders(
+      guard('didChangeWorkspaceFolders', undefined, (e) => {
+        const removed = new Set(e.removed.map((f) => toFsPath(f.uri)));
+        const kept = index.folders.filter((f) => !removed.has(f));
+        const added = e.added.map((f) => toFsPath(f.uri)).filter((p): p is string => p !== undefined);
+        index.setFolders([...kept, ...added]);
+      }),
+    );
+  }
+  void refreshSettings().then(() => {
+    index.start();
+    publisher.schedule();
+  });
 });
 
 connection.onDidChangeConfiguration(
   guard('didChangeConfiguration', undefined, (params) => {
     void refreshSettings(params?.settings ?? null).then(() => publisher.schedule());
+  }),
+);
+
+connection.onNotification(
+  'nixBuilders/didChangeTrust',
+  guard('didChangeTrust', undefined, (params: unknown) => {
+    if (!isRecord(params) || typeof params.trusted !== 'boolean') return;
+    trusted = params.trusted;
+    if (settingsLoaded) env.configure(settings, trusted);
+    publisher.schedule();
+  }),
+);
+
+connection.onDidChangeWatchedFiles(
+  guard('didChangeWatchedFiles', undefined, ({ changes }) => {
+    for (const c of changes ?? []) {
+      const p = toFsPath(c.uri);
+      if (!p) continue;
+      if (c.type === FileChangeType.Deleted) index.pathDeleted(p);
+      else if (c.type === FileChangeType.Created) index.pathCreated(p);
+      else if (p.endsWith('.nix') || p.endsWith('.gitignore')) index.fileChanged(p);
+    }
+  }),
+);
+
+connection.onDidSaveTextDocument(
+  guard('didSave', undefined, ({ textDocument: d }) => {
+    const p = toFsPath(d.uri);
+    if (p?.endsWith('.nix')) index.fileChanged(p);
   }),
 );
 
@@ -123,6 +254,9 @@ connection.onDidChangeTextDocument(
 connection.onDidCloseTextDocument(
   guard('didClose', undefined, ({ textDocument: d }) => {
     if (docs.close(d.uri)) publisher.closed(d.uri);
+    // The index now stands for the file: make sure it holds what is on disk.
+    const p = toFsPath(d.uri);
+    if (p?.endsWith('.nix')) index.fileChanged(p);
     publisher.schedule();
   }),
 );
@@ -130,9 +264,21 @@ connection.onDidCloseTextDocument(
 connection.onHover(
   guard('hover', null as Hover | null, ({ textDocument, position }) => {
     const e = docs.get(textDocument.uri);
-    const model = e && analysis.current().analysis?.model;
-    if (!e || !model) return null;
-    return hoverAt(model, e.path, e.doc.lines, e.doc.lines.offset(position));
+    const a = e && analysis.current().analysis;
+    if (!e || !a) return null;
+    const info = env.info();
+    const places = makePlaces({
+      folders: index.folders,
+      home: info.home,
+      toFsPath,
+      lineOf: (file, offset) => {
+        const target = analysis.resolve(file);
+        if (target) return target.lines.position(offset).line;
+        const ext = [...info.sshConfigFiles, ...info.knownHostsFiles].find((f) => f.path === file);
+        return ext ? new LineIndex(ext.text).position(offset).line : undefined;
+      },
+    });
+    return hoverAt(a.model, e.path, e.doc.lines, e.doc.lines.offset(position), (b) => hostSection(b, a.hosts.forBuilder(b), info, places));
   }),
 );
 
@@ -161,8 +307,28 @@ connection.onCodeAction(
   }),
 );
 
+/** `nixBuilders/status`: what the server knows, for logs and tests. */
+connection.onRequest(
+  'nixBuilders/status',
+  guard('status', null, () => {
+    const r = analysis.current();
+    return {
+      folders: index.folders,
+      indexedFiles: index.size,
+      indexSettled: index.settled,
+      lastScan: index.lastScan ?? null,
+      analysis: { files: r.files, ms: r.ms, builders: r.analysis?.model.builders.length ?? 0 },
+      lookups: env.info().lookups,
+      lookupsWaiting: env.waiting,
+      trusted,
+    };
+  }),
+);
+
 connection.onShutdown(() => {
   publisher.cancel();
+  index.dispose();
+  env.dispose();
 });
 
 connection.listen();

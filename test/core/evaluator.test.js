@@ -257,8 +257,11 @@ test('definitions() follows config, mkIf, mkMerge and attribute nesting', () => 
   assert.deepEqual(r.plain, [0, 4]);
   assert.deepEqual(r.defs.map((d) => d.priority), [100, 50]);
   assert.equal(r.partial, false);
-  // An unknown part of the configuration makes the answer partial.
-  assert.equal(defs('{ config, ... }: config.x', 'nix.settings.max-jobs').partial, true);
+  // An unknown part of the configuration makes the answer partial…
+  assert.equal(defs('{ config, ... }: { nix = config.x; }', 'nix.settings.max-jobs').partial, true);
+  // …but a file whose whole value is not a module (a package, a shell) is left
+  // out: it would otherwise silence every configuration-wide check.
+  assert.equal(defs('{ config, ... }: config.x', 'nix.settings.max-jobs').partial, false);
   assert.equal(defs('{ imports = [ ./x.nix ]; nix.settings = { } // (import ./y.nix); }', 'nix.settings.max-jobs').partial, true);
 });
 

@@ -40,12 +40,31 @@ export function analyze(files: SourceFile[], env: Environment = OFFLINE, limits:
   for (const f of files) {
     texts.set(f.path, f.text);
     if (isMachinesFile(f.path)) machines.push({ file: f.path, text: f.text });
-    else roots.push(readModule(f.path, f.tree ?? parseNix(f.text), limits));
+    else roots.push(cachedModule(f.path, f.text, f.tree, limits));
   }
   followImports(roots, texts, env, limits);
   const model = extractModel(roots, machines, texts);
   const hosts = new HostAnalysis(model, env);
   return { model, roots, hosts, diagnostics: runRules(model, { env, hosts }) };
+}
+
+/**
+ * Read modules are reused while a file's text is unchanged: the values are
+ * lazy and memoised, so a second analysis forces nothing new for that file.
+ * (Evaluation is deterministic for a given text and limits.) Bounded: the
+ * oldest entries go first.
+ */
+const MODULE_CACHE_SIZE = 20_000;
+const moduleCache = new Map<string, { text: string; limits: EvalLimits; root: ModuleRoot }>();
+
+function cachedModule(file: string, text: string, tree: Tree | undefined, limits: EvalLimits): ModuleRoot {
+  const hit = moduleCache.get(file);
+  if (hit && hit.text === text && hit.limits === limits) return hit.root;
+  const root = readModule(file, tree ?? parseNix(text), limits);
+  moduleCache.delete(file);
+  moduleCache.set(file, { text, limits, root });
+  if (moduleCache.size > MODULE_CACHE_SIZE) moduleCache.delete(moduleCache.keys().next().value as string);
+  return root;
 }
 
 /** Most files read through imports for one analysis: a bound against runaway configurations. */
@@ -62,7 +81,7 @@ function followImports(roots: ModuleRoot[], texts: Map<string, string>, env: Env
         const text = env.readFile(c);
         if (text === undefined) continue;
         texts.set(c, text);
-        roots.push(readModule(c, parseNix(text), limits));
+        roots.push(cachedModule(c, text, undefined, limits));
         imported++;
         break;
       }

@@ -14,6 +14,28 @@ export interface SuggestOptions {
  * result is deterministic and the caller can rank common names first.
  */
 export function suggest(word: string, candidates: Iterable<string>, opts: SuggestOptions = {}): string[] {
+  // The candidate lists are constants and one typo tends to repeat (a generated
+  // machines file of 100,000 lines): remember the answers per list.
+  if (!Array.isArray(candidates)) return compute(word, candidates, opts);
+  let memo = memos.get(candidates);
+  if (!memo) {
+    memo = new Map();
+    memos.set(candidates, memo);
+  }
+  const key = `${opts.max ?? ''}\u0000${opts.maxDistance ?? ''}\u0000${word}`;
+  let hit = memo.get(key);
+  if (!hit) {
+    if (memo.size >= MAX_MEMO) memo.clear();
+    hit = compute(word, candidates, opts);
+    memo.set(key, hit);
+  }
+  return [...hit];
+}
+
+const memos = new WeakMap<readonly string[], Map<string, string[]>>();
+const MAX_MEMO = 4096;
+
+function compute(word: string, candidates: Iterable<string>, opts: SuggestOptions): string[] {
   const max = opts.max ?? 3;
   const lower = word.toLowerCase();
   const limit = opts.maxDistance ?? Math.max(1, Math.floor(word.length / 3));

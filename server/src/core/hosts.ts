@@ -1,7 +1,6 @@
 // Per builder, what root's ssh will do: the resolution chain, the address,
 // and which known-hosts entry (if any) covers the name it looks up. Shared by
 // the unresolved-host / missing-host-key / host-key-name-mismatch rules and hover.
-import * as path from 'node:path';
 import { isIP } from 'node:net';
 import type { Environment, ExternalFile, Resolution } from './environment';
 import { unwrap } from './eval/module';
@@ -10,6 +9,7 @@ import { type KnownHostsLine, lookupHostKeys, parseKnownHosts } from './known-ho
 import type { Builder, KnownHost, Model } from './model';
 import type { Span } from './span';
 import { parseSshConfig } from './ssh-config';
+import { resolveFrom } from './imports';
 import { decodePublicHostKey, parsePublicKeyLine, type PublicKey } from './ssh-keys';
 import { resolveChain, type SshChain, type SshSource } from './ssh-resolve';
 
@@ -112,7 +112,7 @@ export class HostAnalysis {
         const r = parsePublicKeyLine(pk);
         if ('key' in r) key = r.key;
       } else if (pkFile && (pkFile.kind === 'path' || pkFile.kind === 'string') && this.env.readFile) {
-        const p = pkFile.value.startsWith('/') ? pkFile.value : path.resolve(path.dirname(h.file), pkFile.value);
+        const p = pkFile.value.startsWith('/') ? pkFile.value : resolveFrom(h.file, pkFile.value);
         const text = this.env.readFile(p);
         const r = text === undefined ? undefined : parsePublicKeyLine(text.trim());
         if (r && 'key' in r) key = r.key;

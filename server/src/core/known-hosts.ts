@@ -259,6 +259,15 @@ export function matchesHost(patterns: string[], name: string): boolean {
   const first = patterns[0];
   if (first === undefined) return false;
   if (first.startsWith('|')) return patterns.length === 1 && hashedMatches(first, name);
+  return matchPatternList(patterns, name);
+}
+
+/**
+ * match.c match_pattern_list with dolower: case-insensitive (ASCII) `*` / `?`
+ * globs, `!` negation (a matching negated pattern fails the whole list).
+ * Also what ssh_config Host lines and Match criteria use.
+ */
+export function matchPatternList(patterns: string[], name: string): boolean {
   const host = lowerAscii(name);
   let positive = false;
   for (const raw of patterns) {

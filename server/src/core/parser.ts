@@ -43,6 +43,10 @@ export function createParser(): Parser {
 /** Parses Nix text, incrementally when the previous (already edited) tree is given. */
 export function parseNix(text: string, oldTree?: Tree): Tree {
   shared ??= createParser();
+  // Nix ends a line (and a `#` comment) at a lone \r too; the grammar only at
+  // \n, so a file with old Mac line ends would read as one comment. Same
+  // length, so every offset (and LineIndex position) stays the same.
+  const input = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
   // The default 32 KiB buffer splits large inputs into many callbacks; one string is faster.
-  return shared.parse(text, oldTree, { bufferSize: Math.max(32 * 1024, text.length + 1) });
+  return shared.parse(input, oldTree, { bufferSize: Math.max(32 * 1024, input.length + 1) });
 }

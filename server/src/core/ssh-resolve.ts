@@ -2,7 +2,7 @@
 // port of `host:port`) → Host / Match blocks, first value wins → HostName,
 // Port, User, HostKeyAlias, IdentityFile, ProxyJump / ProxyCommand → the name
 // it looks up in known_hosts.
-import { glob } from 'ssh-config';
+import { matchPatternList } from './known-hosts';
 import { type SshBlock, type SshOption } from './ssh-config';
 import type { Span } from './span';
 
@@ -52,12 +52,74 @@ export function splitHostPort(hostName: string): { host: string; port?: number }
 }
 
 /**
- * ssh_config pattern lists. The `ssh-config` package's glob implements `*`,
- * `?` and `!` as ssh does, but compares case-sensitively; ssh lowercases host
- * names and patterns (match_hostname), so both are lowercased here.
+ * ssh_config pattern lists, as ssh's match_hostname: `*`, `?` (exactly one
+ * character) and `!`, host names and patterns lowercased. (Not the
+ * `ssh-config` package's glob: it builds a dozen RegExps per call, which made
+ * a few thousand builders against a few thousand Host blocks take seconds.)
  */
 function hostMatches(patterns: string[], name: string): boolean {
-  return patterns.length > 0 && glob(patterns.map((p) => p.toLowerCase()), name.toLowerCase());
+  return patterns.length > 0 && matchPatternList(patterns, name);
+}
+
+/**
+ * Which blocks of a source can apply to a name. A Host block of plain names
+ * (no `*`, `?` or `!`) applies exactly when the name is one of them, so such
+ * blocks are found through a map; every other block is tried in turn. Keeps
+ * resolving n builders against n Host blocks from being n² pattern matches.
+ */
+interface BlockIndex {
+  /** Lowercased plain name → indices of the Host blocks that list it, ascending. */
+  byName: Map<string, number[]>;
+  /** Indices of the other blocks (global, Match, Host with wildcards or negation), ascending. */
+  others: number[];
+}
+
+const blockIndexes = new WeakMap<SshBlock[], BlockIndex>();
+
+function isPlainPattern(text: string): boolean {
+  return text.length > 0 && text.length < 1023 && !/[*?!]/.test(text);
+}
+
+function blockIndex(blocks: SshBlock[]): BlockIndex {
+  let index = blockIndexes.get(blocks);
+  if (index) return index;
+  index = { byName: new Map(), others: [] };
+  blocks.forEach((block, i) => {
+    if (block.kind !== 'host' || block.patterns.length === 0 || !block.patterns.every((p) => isPlainPattern(p.text))) {
+      index.others.push(i);
+      return;
+    }
+    for (const name of new Set(block.patterns.map((p) => lowerAsciiName(p.text)))) {
+      const list = index.byName.get(name);
+      if (list) list.push(i);
+      else index.byName.set(name, [i]);
+    }
+  });
+  blockIndexes.set(blocks, index);
+  return index;
+}
+
+function lowerAsciiName(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/** The blocks of `blocks` that may apply to `alias`, in file order: a merge of two ascending lists. */
+function* candidateBlocks(blocks: SshBlock[], alias: string): Generator<SshBlock> {
+  const { byName, others } = blockIndex(blocks);
+  const named = byName.get(lowerAsciiName(alias)) ?? [];
+  let a = 0;
+  let b = 0;
+  while (a < named.length || b < others.length) {
+    const x = named[a];
+    const y = others[b];
+    if (y === undefined || (x !== undefined && x < y)) {
+      a++;
+      yield blocks[x as number] as SshBlock;
+    } else {
+      b++;
+      yield blocks[y] as SshBlock;
+    }
+  }
 }
 
 /** Match criteria: true / false when decidable, undefined for exec, localnetwork, tagged, … */
@@ -95,7 +157,7 @@ export function resolveChain(hostNameValue: string, sshUser: string | undefined,
   const applied: SshChain['applied'] = [];
   let uncertain = false;
   for (const source of sources) {
-    for (const block of source.blocks) {
+    for (const block of candidateBlocks(source.blocks, alias)) {
       let applies: boolean | undefined;
       if (block.kind === 'global') applies = true;
       else if (block.kind === 'host') applies = hostMatches(block.patterns.map((p) => p.text), alias);

@@ -2,7 +2,7 @@
 // didChange range edits. The URI string itself is the core's file path, so a
 // diagnostic's span.file maps straight back to its document.
 import * as path from 'node:path';
-import { isMachinesFile, type SourceFile } from '../core/analyze';
+import { isMachinesFile } from '../core/analyze';
 import { type ContentChange, NixDocument } from '../core/document';
 import type { LineIndex } from '../core/span';
 
@@ -82,11 +82,6 @@ export class OpenDocuments {
 
   all(): OpenDocument[] {
     return [...this.byUri.values()];
-  }
-
-  /** The open documents as the core's input; Nix documents bring their incrementally kept tree. */
-  sources(): SourceFile[] {
-    return this.all().map((e) => (e.doc.isNix ? { path: e.path, text: e.doc.text, tree: e.doc.tree } : { path: e.path, text: e.doc.text }));
   }
 }
 

@@ -1,9 +1,10 @@
 // Hover: option docs on builder / knownHosts attribute names, and what a value
-// was read as (after let, inherit, ++, mkDefault, …) on values.
+// was read as (after let, inherit, ++, mkDefault, …) on values. On a builder's
+// hostName also how root's ssh reaches it (host-hover.ts).
 import { type Hover, MarkupKind } from 'vscode-languageserver';
 import { BUILDER_OPTIONS, KNOWN_HOST_OPTIONS, type OptionDoc } from '../core/builder-options';
 import { toPlain } from '../core/eval/to-plain';
-import type { Model, ReadAttr } from '../core/model';
+import type { Builder, Model, ReadAttr } from '../core/model';
 import type { LineIndex } from '../core/span';
 import { type AttrHit, attrAt } from './locate';
 import { plainToNix } from './nix-text';
@@ -43,7 +44,14 @@ function valueBlock(a: ReadAttr): string {
   return ['```nix', `${a.name} = ${text};`, '```'].join('\n');
 }
 
-export function hoverAt(model: Model, file: string, lines: LineIndex, offset: number): Hover | null {
+export function hoverAt(
+  model: Model,
+  file: string,
+  lines: LineIndex,
+  offset: number,
+  /** The ssh section of a hover on a builder's hostName. */
+  hostDetails?: (b: Builder) => string | undefined,
+): Hover | null {
   const hit = attrAt(model, file, offset);
   if (!hit) return null;
   const { doc, where } = optionOf(hit);
@@ -60,6 +68,10 @@ export function hoverAt(model: Model, file: string, lines: LineIndex, offset: nu
   } else {
     parts.push(`Read as:\n${valueBlock(hit.attr)}`);
     if (doc) parts.push(`\`${hit.attr.name}\`: \`${doc.typeText}\`, default \`${doc.default}\` · *${where}*`);
+  }
+  if (hostDetails && hit.owner.kind === 'builder' && hit.attr.name === 'hostName') {
+    const section = hostDetails(hit.owner.builder);
+    if (section) parts.push(section);
   }
   return {
     contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n') },

@@ -1,6 +1,7 @@
 // Debounced publishing of diagnostics: every change (re)starts one timer; when
-// it fires, the open documents are analysed together and each gets its
-// diagnostics tagged with the version they were computed from.
+// it fires, the workspace is analysed and each open document gets its
+// diagnostics tagged with the version they were computed from. Files that are
+// not open get none (their knowledge counts, their problems are not shown).
 import type { Diagnostic as LspDiagnostic, PublishDiagnosticsParams } from 'vscode-languageserver';
 import type { WorkspaceAnalysis } from './analysis';
 import { toLspDiagnostic } from './convert';
@@ -10,6 +11,13 @@ export interface PublisherOptions {
   docs: OpenDocuments;
   analysis: WorkspaceAnalysis;
   debounceMs: () => number;
+  /**
+   * False while the inputs are still being gathered (settings not read yet,
+   * first workspace scan running): nothing is published, and the server calls
+   * schedule() once ready, so no warning flashes up that other files would
+   * have answered.
+   */
+  ready?: () => boolean;
   send: (params: PublishDiagnosticsParams) => void;
   logError: (message: string) => void;
 }
@@ -38,6 +46,7 @@ export class DiagnosticsPublisher {
   /** Analyses now and publishes for every open document. */
   flush(): void {
     this.cancel();
+    if (this.o.ready && !this.o.ready()) return;
     try {
       const result = this.o.analysis.current();
       if (!result.analysis) return;

@@ -28,6 +28,14 @@ export const SETTINGS_SCHEMA = {
     description:
       'Look beyond the open documents when checking builders: resolve host names through DNS and read the ssh_config and known_hosts files below, as the nix-daemon (root) would.',
   },
+  'nixBuilders.lookupTimeoutMs': {
+    type: 'number',
+    default: 2000,
+    minimum: 100,
+    maximum: 30000,
+    description:
+      'Milliseconds to wait for the answer to one host-name lookup before the builder is reported as not resolving (the lookup timed out).',
+  },
   'nixBuilders.dnsServer': {
     type: 'string',
     default: '',
@@ -53,6 +61,7 @@ export const SETTINGS_SCHEMA = {
 export interface Settings {
   debounceMs: number;
   lookups: { enable: boolean };
+  lookupTimeoutMs: number;
   dnsServer: string;
   sshConfigFiles: string[];
   knownHostsFiles: string[];
@@ -61,6 +70,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
   debounceMs: SETTINGS_SCHEMA['nixBuilders.debounceMs'].default,
   lookups: Object.freeze({ enable: SETTINGS_SCHEMA['nixBuilders.lookups.enable'].default }),
+  lookupTimeoutMs: SETTINGS_SCHEMA['nixBuilders.lookupTimeoutMs'].default,
   dnsServer: SETTINGS_SCHEMA['nixBuilders.dnsServer'].default,
   sshConfigFiles: [...SETTINGS_SCHEMA['nixBuilders.sshConfigFiles'].default],
   knownHostsFiles: [...SETTINGS_SCHEMA['nixBuilders.knownHostsFiles'].default],
@@ -119,6 +129,7 @@ export function readSettings(raw: unknown): Settings {
   return {
     debounceMs: get('nixBuilders.debounceMs') as number,
     lookups: { enable: get('nixBuilders.lookups.enable') as boolean },
+    lookupTimeoutMs: get('nixBuilders.lookupTimeoutMs') as number,
     dnsServer: get('nixBuilders.dnsServer') as string,
     sshConfigFiles: get('nixBuilders.sshConfigFiles') as string[],
     knownHostsFiles: get('nixBuilders.knownHostsFiles') as string[],

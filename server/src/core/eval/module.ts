@@ -24,6 +24,8 @@ export interface ModuleRoot {
   config: Value;
   /** The module's `imports` list, if any. */
   imports: Value | undefined;
+  /** The file's value is not a module the reader can see into; it is left out. */
+  opaque?: boolean;
 }
 
 function moduleArgs(span: Span): AttrsValue {
@@ -41,7 +43,13 @@ export function readModule(file: string, tree: Tree, limits: EvalLimits = DEFAUL
   const ev = new Evaluator(file, limits);
   let v = ev.eval(tree.rootNode, ev.globals);
   if (v.kind === 'lambda') v = ev.apply(v, Thunk.of(moduleArgs(v.span)), v.span);
-  if (v.kind !== 'attrs') return { file, ev, config: v, imports: undefined };
+  if (v.kind === 'module') return { file, ev, config: v, imports: undefined };
+  if (v.kind !== 'attrs') {
+    // Not a module (a package, a shell, a value built by code the reader cannot
+    // follow): it contributes no definitions. Counting it as "could define
+    // anything" would silence every configuration-wide check of the workspace.
+    return { file, ev, config: { kind: 'attrs', attrs: new Map(), span: ev.span(tree.rootNode), complete: true }, imports: undefined, opaque: true };
+  }
   const imports = v.attrs.get('imports')?.thunk.force();
   const explicit = v.attrs.get('config');
   if (explicit || v.attrs.has('options')) {

@@ -148,8 +148,20 @@ export function mapStringRange(
   end: number,
 ): { start: number; end: number } {
   if (!pieces || pieces.length === 0) return fallback;
+  // Pieces are ascending and disjoint: binary search for the last one starting
+  // at or before the offset (a linear scan made extraConfig strings of
+  // thousands of lines quadratic). At a boundary between two adjacent pieces,
+  // preferEnd takes the earlier one, as the first match of a scan would.
   const at = (offset: number, preferEnd: boolean): number | undefined => {
-    for (const p of pieces) {
+    let lo = 0;
+    let hi = pieces.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((pieces[mid] as StringPiece).at <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let i = Math.max(0, lo - 1); i <= lo; i++) {
+      const p = pieces[i] as StringPiece;
       if (offset >= p.at && (offset < p.at + p.length || (preferEnd && offset === p.at + p.length))) {
         return p.doc + (offset - p.at);
       }
