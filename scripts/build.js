@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Bundles the language server / CLI and the VS Code client with esbuild.
 // tree-sitter stays external: it loads its native binding from its own folder.
+// ssh2's optional native speed-ups (cpu-features, sshcrypto.node) stay out: it
+// has pure-JS fallbacks, so the bundle needs no node_modules for it.
 'use strict';
 const esbuild = require('esbuild');
 const path = require('node:path');
@@ -16,9 +18,10 @@ const common = {
   logLevel: 'warning',
   absWorkingDir: root,
 };
+const SERVER_EXTERNAL = ['tree-sitter', 'cpu-features', '*.node'];
 const builds = [
-  { ...common, entryPoints: ['server/src/server.ts'], outfile: 'server/out/server.js', external: ['tree-sitter'] },
-  { ...common, entryPoints: ['server/src/cli.ts'], outfile: 'server/out/cli.js', external: ['tree-sitter'] },
+  { ...common, entryPoints: ['server/src/server.ts'], outfile: 'server/out/server.js', external: SERVER_EXTERNAL },
+  { ...common, entryPoints: ['server/src/cli.ts'], outfile: 'server/out/cli.js', external: SERVER_EXTERNAL },
   { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'client/out/extension.js', external: ['vscode'] },
 ];
 

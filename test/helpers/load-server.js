@@ -19,7 +19,7 @@ function loadServer(relPath) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    external: ['tree-sitter', 'vscode-languageserver', 'vscode-languageserver-textdocument'],
+    external: ['tree-sitter', 'vscode-languageserver', 'vscode-languageserver-textdocument', 'cpu-features', '*.node'],
     outfile,
     write: false,
     logLevel: 'silent',

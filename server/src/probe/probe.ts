@@ -14,7 +14,6 @@
 // characters and shortened before it goes into a message.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import type * as Ssh2 from 'ssh2';
@@ -147,11 +146,13 @@ const MAX_KEY_FILE = 1024 * 1024;
 const MAX_BANNER_HEAD = 8192;
 
 // ---------------------------------------------------------------------------
-// ssh2 is loaded at run time, not bundled: esbuild cannot bundle its optional
-// native bindings (sshcrypto.node, cpu-features), and only probes need it.
+// ssh2 is bundled (its optional native bindings, sshcrypto.node and
+// cpu-features, stay external: ssh2 falls back to pure JS without them, so the
+// VSIX needs no node_modules for it), and loaded on the first probe only.
 let ssh2Module: typeof Ssh2 | undefined;
 function ssh2(): typeof Ssh2 {
-  ssh2Module ??= createRequire(__filename)('ssh2') as typeof Ssh2;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only probes need it
+  ssh2Module ??= require('ssh2') as typeof Ssh2;
   return ssh2Module;
 }
 
