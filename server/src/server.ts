@@ -12,13 +12,21 @@
 // Trust: the client says whether the workspace is trusted with
 // `initializationOptions.trusted` (default true) and later with the
 // `nixBuilders/didChangeTrust` notification ({ trusted }). Untrusted: no
-// lookups, and nothing is read outside the workspace folders.
+// lookups, nothing is read outside the workspace folders, and no builder is
+// probed.
+//
+// Probes (lsp/probe-commands.ts, names and types in lsp/protocol.ts) run only
+// when the client executes one of the commands of executeCommandProvider;
+// Fetch host key edits only after the client confirmed the key
+// (`nixBuilders/confirmHostKey`, for clients that set
+// `initializationOptions.confirmHostKey`).
 import { LineIndex } from './core/span';
 import {
   type CodeAction,
   CodeActionKind,
   type CompletionItem,
   createConnection,
+  type CancellationToken,
   DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
   FileChangeType,
@@ -28,6 +36,7 @@ import {
   ProposedFeatures,
   TextDocumentSyncKind,
   WatchKind,
+  WorkDoneProgressReporter,
 } from 'vscode-languageserver/node';
 import { WorkspaceAnalysis } from './lsp/analysis';
 import { quickFixes } from './lsp/code-actions';
@@ -36,7 +45,10 @@ import { OpenDocuments } from './lsp/documents';
 import { LspEnvironment } from './lsp/environment';
 import { hostSection, makePlaces } from './lsp/host-hover';
 import { hoverAt } from './lsp/hover';
+import { type Progress, ProbeCommands, probeCodeActions } from './lsp/probe-commands';
+import { ALL_COMMANDS, CONFIRM_HOST_KEY_REQUEST, type ConfirmHostKeyParams } from './lsp/protocol';
 import { DiagnosticsPublisher } from './lsp/publisher';
+import { SeenHostKeys } from './lsp/seen-host-keys';
 import { DEFAULT_SETTINGS, readSettings, SETTINGS_SECTION, type Settings } from './lsp/settings';
 import { toFsPath, WorkspaceIndex } from './lsp/workspace';
 
@@ -89,7 +101,8 @@ function schedule(): void {
 }
 const index = new WorkspaceIndex({ log, logError, onChange: schedule, onSettled: schedule });
 const env = new LspEnvironment({ onChange: schedule, logError });
-const analysis = new WorkspaceAnalysis({ docs, index, env, logError });
+const seenHostKeys = new SeenHostKeys();
+const analysis = new WorkspaceAnalysis({ docs, index, env, logError, extra: seenHostKeys });
 const publisher = new DiagnosticsPublisher({
   docs,
   analysis,
@@ -99,7 +112,7 @@ const publisher = new DiagnosticsPublisher({
   logError,
 });
 
-const client = { configuration: false, dynamicConfiguration: false, snippets: false, watchedFiles: false, workspaceFolders: false };
+const client = { configuration: false, dynamicConfiguration: false, snippets: false, watchedFiles: false, workspaceFolders: false, confirmHostKey: false };
 /** Settings a client without workspace/configuration gave in initializationOptions.settings. */
 let initialSettings: unknown;
 
@@ -120,6 +133,7 @@ connection.onInitialize((params): InitializeResult => {
   const init: unknown = params?.initializationOptions;
   if (isRecord(init)) {
     if (typeof init.trusted === 'boolean') trusted = init.trusted;
+    client.confirmHostKey = init.confirmHostKey === true;
     initialSettings = init.settings;
   }
   try {
@@ -132,7 +146,8 @@ connection.onInitialize((params): InitializeResult => {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
       hoverProvider: true,
       completionProvider: { triggerCharacters: ['"'], resolveProvider: false },
-      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
+      executeCommandProvider: { commands: [...ALL_COMMANDS] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
     serverInfo: { name: 'nix-builders' },
@@ -210,6 +225,7 @@ connection.onNotification(
   guard('didChangeTrust', undefined, (params: unknown) => {
     if (!isRecord(params) || typeof params.trusted !== 'boolean') return;
     trusted = params.trusted;
+    probes.setTrusted(trusted);
     if (settingsLoaded) env.configure(settings, trusted);
     publisher.schedule();
   }),
@@ -302,10 +318,59 @@ connection.onCodeAction(
   guard('codeAction', [] as CodeAction[], ({ textDocument, range, context }) => {
     const e = docs.get(textDocument.uri);
     if (!e) return [];
-    const diagnostics = analysis.current().byFile.get(e.path) ?? [];
-    return quickFixes(diagnostics, e.doc.lines, range, analysis.resolve, context?.only);
+    const current = analysis.current();
+    const diagnostics = current.byFile.get(e.path) ?? [];
+    const fixes = quickFixes(diagnostics, e.doc.lines, range, analysis.resolve, context?.only);
+    if (!current.analysis) return fixes;
+    // Probe actions carry a command: listing them never probes.
+    const probing = probeCodeActions({
+      analysis: current.analysis,
+      diagnostics,
+      file: e.path,
+      uri: textDocument.uri,
+      lines: e.doc.lines,
+      range,
+      only: context?.only,
+      resolve: analysis.resolve,
+      trusted,
+    });
+    return [...fixes, ...probing];
   }),
 );
+
+const probes = new ProbeCommands({
+  docs,
+  env,
+  analysis,
+  seen: seenHostKeys,
+  settings: () => settings,
+  trusted: () => trusted,
+  canConfirm: () => client.confirmHostKey,
+  onChange: schedule,
+  io: {
+    confirm: (params: ConfirmHostKeyParams, token: CancellationToken) => connection.sendRequest(CONFIRM_HOST_KEY_REQUEST, params, token),
+    applyEdit: (label, edit) => connection.workspace.applyEdit({ label, edit }),
+    show: (type, message) => void connection.sendNotification('window/showMessage', { type, message }).catch((err: unknown) => logError(describe(err))),
+    ask: async (type, message, actions) => {
+      const r: unknown = await connection.sendRequest('window/showMessageRequest', { type, message, actions: actions.map((title) => ({ title })) });
+      return isRecord(r) && typeof r.title === 'string' ? r.title : undefined;
+    },
+    log,
+    logError,
+  },
+});
+
+connection.onExecuteCommand(async (params, token, workDone) => {
+  try {
+    // The client's own progress token when it gave one, else one the server creates (cancellable by the client).
+    const progress = async (): Promise<Progress> =>
+      WorkDoneProgressReporter.isNullInstance(workDone) ? await connection.window.createWorkDoneProgress() : workDone;
+    return await probes.execute(params.command, params.arguments ?? [], token, progress);
+  } catch (err) {
+    logError(`nix-builders: ${params.command} failed: ${describe(err)}`);
+    return null;
+  }
+});
 
 /** `nixBuilders/status`: what the server knows, for logs and tests. */
 connection.onRequest(
@@ -320,12 +385,14 @@ connection.onRequest(
       analysis: { files: r.files, ms: r.ms, builders: r.analysis?.model.builders.length ?? 0 },
       lookups: env.info().lookups,
       lookupsWaiting: env.waiting,
+      probes: { running: probes.running, hostKeysSeen: seenHostKeys.size },
       trusted,
     };
   }),
 );
 
 connection.onShutdown(() => {
+  probes.dispose();
   publisher.cancel();
   index.dispose();
   env.dispose();

@@ -7,33 +7,15 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { loadServer } = require('../helpers/load-server');
+const sshd = require('../helpers/sshd');
 
 const root = path.join(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'nix-builders.js');
-const SSHD = '/usr/sbin/sshd';
-
-function has(cmd, args) {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const skip = !isRoot
-  ? 'needs root to run sshd'
-  : !fs.existsSync(SSHD)
-    ? 'no /usr/sbin/sshd'
-    : !has('sh', ['-c', 'command -v ssh-keygen'])
-      ? 'no ssh-keygen'
-      : !has('nix', ['--version'])
-        ? 'no nix'
-        : false;
+const { has, freePort } = sshd;
+const skip = sshd.sshdSkipReason();
 
 // On CI everything is installed (.ci/run): a skip there would hide a missing install step.
 test('the real-sshd tests run on CI', { skip: !process.env.CI }, () => {
@@ -46,86 +28,24 @@ const { parsePublicKeyLine } = loadServer('core/ssh-keys');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-sshd-'));
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function keygen(name, type) {
-  const file = path.join(dir, name);
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '3072'] : []), '-N', '', '-C', `${name}@test`, '-f', file]);
-  return file;
-}
-const pubLine = (file) => fs.readFileSync(`${file}.pub`, 'utf8').trim();
-const pubBlob = (file) => pubLine(file).split(/\s+/)[1];
+const keygen = (name, type) => sshd.keygen(dir, name, type);
+const { pubLine, pubBlob } = sshd;
 const publicKey = (file) => {
   const r = parsePublicKeyLine(pubLine(file));
   assert.ok('key' in r, JSON.stringify(r));
   return r.key;
 };
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const sshds = [];
 test.after(() => {
-  for (const d of sshds) d.child.kill('SIGTERM');
+  for (const d of sshds) d.stop();
 });
 
 /** Starts sshd -D -e with the given host keys; resolves once it listens. */
 async function startSshd(name, hostKeys) {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const config = path.join(dir, `${name}.sshd_config`);
-    fs.writeFileSync(
-      config,
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        ...hostKeys.map((k) => `HostKey ${k}`),
-        `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-        'UsePAM no',
-        'StrictModes no',
-        'PidFile none',
-        'PermitRootLogin prohibit-password',
-        'PubkeyAuthentication yes',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'AllowAgentForwarding no',
-        'AllowTcpForwarding no',
-        'X11Forwarding no',
-        'UseDNS no',
-        'LogLevel VERBOSE',
-        '',
-      ].join('\n'),
-    );
-    const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const d = { child, port, log: '' };
-    const listening = await new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), 5000);
-      child.stderr.on('data', (chunk) => {
-        d.log += chunk;
-        if (d.log.includes('Server listening on')) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      });
-      child.on('exit', () => {
-        clearTimeout(timer);
-        resolve(false);
-      });
-    });
-    if (listening) {
-      sshds.push(d);
-      return d;
-    }
-    child.kill('SIGKILL');
-    if (!/Address already in use|Bind to port/.test(d.log)) throw new Error(`sshd did not start:\n${d.log}`);
-  }
-  throw new Error('sshd did not start: no free port');
+  const d = await sshd.startSshd(dir, name, hostKeys);
+  sshds.push(d);
+  return d;
 }
 
 let hostEd, hostRsa, hostEcdsa, clientKey, otherKey, main, rsaOnly, user;

@@ -204,4 +204,4 @@ function hoverText(h) {
   return typeof c === 'string' ? c : Array.isArray(c) ? c.map((x) => (typeof x === 'string' ? x : x.value)).join('\n') : c.value;
 }
 
-module.exports = { LspClient, ensureBuilt, offsetAt, positionOf, applyEdits, applyWorkspaceEdit, range, byCode, hoverText, root, SERVER };
+module.exports = { LspClient, CAPABILITIES, ensureBuilt, offsetAt, positionOf, applyEdits, applyWorkspaceEdit, range, byCode, hoverText, root, SERVER };

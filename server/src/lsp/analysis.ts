@@ -36,6 +36,11 @@ export interface AnalysisInputs {
   index: WorkspaceIndex;
   env: LspEnvironment;
   logError: (message: string) => void;
+  /**
+   * Diagnostics the front end adds to the core's (host-key-changed from the
+   * keys probes saw); `generation` changes whenever they may change.
+   */
+  extra?: { readonly generation: number; diagnostics(analysis: Analysis): Diagnostic[] };
 }
 
 export class WorkspaceAnalysis {
@@ -66,7 +71,7 @@ export class WorkspaceAnalysis {
   };
 
   private key(): string {
-    return `${this.o.docs.generation}/${this.o.index.generation}/${this.o.env.generation}`;
+    return `${this.o.docs.generation}/${this.o.index.generation}/${this.o.env.generation}/${this.o.extra?.generation ?? 0}`;
   }
 
   /** The analysis of the workspace as it is now. */
@@ -80,7 +85,8 @@ export class WorkspaceAnalysis {
     const byFile = new Map<string, Diagnostic[]>();
     try {
       analysis = analyze(sources, this.o.env.environment((p) => this.readFile(p, fsPaths)));
-      for (const d of analysis.diagnostics) {
+      const extra = this.o.extra?.diagnostics(analysis) ?? [];
+      for (const d of [...analysis.diagnostics, ...extra]) {
         const list = byFile.get(d.span.file);
         if (list) list.push(d);
         else byFile.set(d.span.file, [d]);

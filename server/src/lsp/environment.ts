@@ -172,6 +172,20 @@ export class LspEnvironment {
     }
   }
 
+  /**
+   * Resolves a name now, for a probe the user asked for (bounded by
+   * nixBuilders.lookupTimeoutMs). Undefined when lookups are off or the
+   * workspace is untrusted: the probe then connects by name.
+   */
+  async resolveNow(name: string): Promise<Resolution | undefined> {
+    const resolver = this.resolver;
+    if (!resolver || !this.external) return undefined;
+    const cached = resolver.peek(name);
+    const r = cached ?? (await resolver.resolve(name));
+    if (!cached && this.resolver === resolver) this.changed();
+    return r;
+  }
+
   dispose(): void {
     this.disposed = true;
     this.unwatch();

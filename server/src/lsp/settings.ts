@@ -56,6 +56,37 @@ export const SETTINGS_SCHEMA = {
     description:
       'known_hosts files consulted for the host keys of builders, in addition to programs.ssh.knownHosts and publicHostKey in the configuration.',
   },
+  'nixBuilders.probe.connectTimeoutMs': {
+    type: 'number',
+    default: 5000,
+    minimum: 100,
+    maximum: 60000,
+    description:
+      'Milliseconds a probe of a builder (Fetch host key, Fill systems and features, Probe all builders) waits for the TCP connection, including the host-name lookup.',
+  },
+  'nixBuilders.probe.handshakeTimeoutMs': {
+    type: 'number',
+    default: 5000,
+    minimum: 100,
+    maximum: 60000,
+    description:
+      'Milliseconds a probe waits for the SSH banner and key exchange, and again for the login.',
+  },
+  'nixBuilders.probe.commandTimeoutMs': {
+    type: 'number',
+    default: 15000,
+    minimum: 100,
+    maximum: 300000,
+    description:
+      'Milliseconds a probe waits for its one remote command (nix --version, nix show-config --json) to finish.',
+  },
+  'nixBuilders.probe.concurrency': {
+    type: 'number',
+    default: 4,
+    minimum: 1,
+    maximum: 64,
+    description: 'Builders probed at once by Probe all builders.',
+  },
 } satisfies Record<string, SettingSchema>;
 
 export interface Settings {
@@ -65,6 +96,7 @@ export interface Settings {
   dnsServer: string;
   sshConfigFiles: string[];
   knownHostsFiles: string[];
+  probe: { connectTimeoutMs: number; handshakeTimeoutMs: number; commandTimeoutMs: number; concurrency: number };
 }
 
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
@@ -74,6 +106,12 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   dnsServer: SETTINGS_SCHEMA['nixBuilders.dnsServer'].default,
   sshConfigFiles: [...SETTINGS_SCHEMA['nixBuilders.sshConfigFiles'].default],
   knownHostsFiles: [...SETTINGS_SCHEMA['nixBuilders.knownHostsFiles'].default],
+  probe: Object.freeze({
+    connectTimeoutMs: SETTINGS_SCHEMA['nixBuilders.probe.connectTimeoutMs'].default,
+    handshakeTimeoutMs: SETTINGS_SCHEMA['nixBuilders.probe.handshakeTimeoutMs'].default,
+    commandTimeoutMs: SETTINGS_SCHEMA['nixBuilders.probe.commandTimeoutMs'].default,
+    concurrency: SETTINGS_SCHEMA['nixBuilders.probe.concurrency'].default,
+  }),
 }) as Settings;
 
 /** The `contributes.configuration` object for package.json, derived from the schema. */
@@ -133,5 +171,11 @@ export function readSettings(raw: unknown): Settings {
     dnsServer: get('nixBuilders.dnsServer') as string,
     sshConfigFiles: get('nixBuilders.sshConfigFiles') as string[],
     knownHostsFiles: get('nixBuilders.knownHostsFiles') as string[],
+    probe: {
+      connectTimeoutMs: get('nixBuilders.probe.connectTimeoutMs') as number,
+      handshakeTimeoutMs: get('nixBuilders.probe.handshakeTimeoutMs') as number,
+      commandTimeoutMs: get('nixBuilders.probe.commandTimeoutMs') as number,
+      concurrency: Math.floor(get('nixBuilders.probe.concurrency') as number),
+    },
   };
 }
