@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { ServerController } from './language-client';
 import { MACHINES_SCHEME, MachinesDocuments } from './machines';
+import { ProbeUi, type TestHostKeyConfirmer } from './probe';
 
 let server: ServerController | undefined;
 
@@ -12,16 +13,26 @@ let server: ServerController | undefined;
 export interface NixBuildersApi {
   /** The language server's status (trust, lookups, indexed files); rejects when it is not running. */
   serverStatus(): Promise<unknown>;
+  /**
+   * TEST ONLY (the e2e suite): answer the server's `nixBuilders/confirmHostKey`
+   * request with `fn` instead of the modal dialog; `undefined` restores the
+   * dialog. Never call this from another extension: it would let it accept
+   * host keys on the user's behalf.
+   */
+  setHostKeyConfirmer(fn: TestHostKeyConfirmer | undefined): void;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<NixBuildersApi> {
+  const probes = new ProbeUi();
   const api: NixBuildersApi = {
     serverStatus: () => (server ? server.status() : Promise.reject(new Error('not activated'))),
+    setHostKeyConfirmer: (fn) => probes.setTestConfirmer(fn),
   };
   const output = vscode.window.createOutputChannel('Nix Builders', { log: true });
-  context.subscriptions.push(output);
+  context.subscriptions.push(output, probes);
   try {
-    server = new ServerController(context, output);
+    server = new ServerController(context, output, probes.confirmHostKey);
+    probes.attach(server);
     const cliPath = context.asAbsolutePath('server/out/cli.js');
     const machines = new MachinesDocuments(cliPath);
     context.subscriptions.push(
@@ -29,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NixBui
       machines,
       vscode.workspace.registerTextDocumentContentProvider(MACHINES_SCHEME, machines),
       ...registerCommands({ server, machines, cliPath }),
+      ...probes.register(),
       // Restricted Mode keeps the server from reading files outside the documents;
       // once trusted, start it again with `trusted: true`.
       vscode.workspace.onDidGrantWorkspaceTrust(() => {

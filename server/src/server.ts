@@ -51,8 +51,19 @@ import { DiagnosticsPublisher } from './lsp/publisher';
 import { SeenHostKeys } from './lsp/seen-host-keys';
 import { DEFAULT_SETTINGS, readSettings, SETTINGS_SECTION, type Settings } from './lsp/settings';
 import { toFsPath, WorkspaceIndex } from './lsp/workspace';
+import { resyncedStdin } from './transport/framing';
 
-const connection = createConnection(ProposedFeatures.all);
+// Over stdio, stdin goes through FrameResync: vscode-jsonrpc's own reader never
+// recovers from one malformed header. A client that stops reading ends the server
+// (otherwise an uncaught "Connection is closed"). Nothing may print to stdout.
+const connection = process.argv.includes('--stdio')
+  ? createConnection(
+      ProposedFeatures.all,
+      resyncedStdin((m) => process.stderr.write(`nix-builders: malformed LSP input, ${m.bytes} bytes dropped: ${m.reason}\n`)),
+      process.stdout,
+    )
+  : createConnection(ProposedFeatures.all);
+process.stdout.on('error', () => process.exit(1));
 
 function describe(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);

@@ -67,6 +67,12 @@ function stringList(v: Value | undefined): { items: string[]; complete: boolean 
   return { items, complete };
 }
 
+/** A name ssh could be given: not empty, no blanks, `/`, `@`, control or replacement characters, no leading `-`. */
+function isPlausibleHost(host: string): boolean {
+   
+  return host !== '' && !host.startsWith('-') && !/[\s/@\u0000-\u001f\u007f\ufffd]/.test(host);
+}
+
 export class HostAnalysis {
   readonly rootSources: SshSource[];
   readonly yourSources: SshSource[];
@@ -204,7 +210,7 @@ export class HostAnalysis {
 
   private compute(b: Builder): BuilderHost | undefined {
     const host = str(b.attrs.get('hostName')?.value);
-    if (host === undefined || host === '' || /[\s/@]/.test(host) || host.startsWith('-')) return undefined;
+    if (host === undefined || !isPlausibleHost(host)) return undefined;
     const userValue = b.attrs.get('sshUser')?.value;
     const user = str(userValue);
     const chain = resolveChain(host, user, this.rootSources);

@@ -35,7 +35,18 @@ describe('activation and languages', () => {
 
   it('contributes its commands', async () => {
     const all = await vscode.commands.getCommands(true);
-    for (const id of ['nixBuilders.restartServer', 'nixBuilders.showMachines', 'nixBuilders.copyBuildersArgument']) {
+    for (const id of [
+      'nixBuilders.restartServer',
+      'nixBuilders.showMachines',
+      'nixBuilders.copyBuildersArgument',
+      'nixBuilders.probeAll',
+      'nixBuilders.fetchHostKeyAtCursor',
+      'nixBuilders.fillSystemsAndFeaturesAtCursor',
+    ]) {
+      assert.ok(all.includes(id), id);
+    }
+    // The server's probe commands (its code actions run them) are registered by the language client.
+    for (const id of ['nixBuilders.fetchHostKey', 'nixBuilders.fillSystemsAndFeatures', 'nixBuilders.probeAllBuilders']) {
       assert.ok(all.includes(id), id);
     }
   });
