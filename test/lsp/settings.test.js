@@ -16,3 +16,10 @@ test('contributes.configuration equals the server schema', () => {
   assert.deepEqual(pkg.contributes.configuration, settings.configurationContribution());
   assert.ok(Object.keys(pkg.contributes.configuration.properties).length >= 5);
 });
+
+test('the README lists every setting', () => {
+  const readme = require('node:fs').readFileSync(path.join(root, 'README.md'), 'utf8');
+  for (const key of Object.keys(pkg.contributes.configuration.properties)) {
+    assert.ok(readme.includes(`| \`${key}\` |`), `README settings table lacks ${key}`);
+  }
+});
