@@ -7,24 +7,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const rpc = require('vscode-jsonrpc/node');
 
-const root = path.resolve(__dirname, '..', '..');
-const SERVER = path.join(root, 'server', 'out', 'server.js');
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds server/out/server.js when it is older than the sources. */
-function ensureBuilt() {
-  const built = fs.existsSync(SERVER) ? fs.statSync(SERVER).mtimeMs : 0;
-  if (built >= newestMtime(path.join(root, 'server', 'src'))) return;
-  cp.execFileSync(process.execPath, ['scripts/build.js'], { cwd: root, stdio: 'inherit' });
-}
+// Building and locating the server are shared with the protocol tests' client.
+const { ensureBuilt, SERVER, root } = require('../../test/protocol/lsp-client');
 
 const CAPABILITIES = {
   workspace: {

@@ -86,6 +86,19 @@ function machines(args: string[]): number {
   return 0;
 }
 
+/** Sets the exit code of an asynchronous command; an unexpected failure is reported with exit 2. */
+function finish(run: Promise<number>): void {
+  run.then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`nix-builders: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
+
 function main(argv: string[]): void {
   // `nix-builders check … | head`: a reader that stops early is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -95,29 +108,13 @@ function main(argv: string[]): void {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'check':
-      check(rest).then(
-        (code) => {
-          process.exitCode = code;
-        },
-        (err: unknown) => {
-          process.stderr.write(`nix-builders: ${(err as Error).stack ?? String(err)}\n`);
-          process.exitCode = 2;
-        },
-      );
+      finish(check(rest));
       return;
     case 'machines':
       process.exitCode = machines(rest);
       return;
     case 'probe':
-      probeCommand(rest).then(
-        (code) => {
-          process.exitCode = code;
-        },
-        (err: unknown) => {
-          process.stderr.write(`nix-builders: ${(err as Error).stack ?? String(err)}\n`);
-          process.exitCode = 2;
-        },
-      );
+      finish(probeCommand(rest));
       return;
     case 'lsp':
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -28,6 +28,8 @@
 // is refused because the host key is unknown, window/showMessageRequest
 // offering "Fetch host key".
 
+import type { ProbeErrorKind } from '../probe/probe';
+
 /** Commands (workspace/executeCommand). */
 export const Commands = {
   /** Arguments: [FetchHostKeyArgs]. Result: FetchHostKeyResult. */
@@ -146,21 +148,7 @@ export interface ProbeAllArgs {
 export type HostKeyStatus = 'matches' | 'changed' | 'unknown' | 'not-checked';
 
 /** Error kinds of a probe (server/src/probe/probe.ts) plus 'not-probed' (the builder could not be probed from here). */
-export type ProbeErrorKindName =
-  | 'no-route'
-  | 'refused'
-  | 'timeout'
-  | 'no-banner'
-  | 'host-key-mismatch'
-  | 'host-key-unknown'
-  | 'auth-failed'
-  | 'no-nix'
-  | 'nix-too-old'
-  | 'command-failed'
-  | 'refused-input'
-  | 'cancelled'
-  | 'other'
-  | 'not-probed';
+export type ProbeErrorKindName = ProbeErrorKind | 'not-probed';
 
 export interface BuilderReport {
   /** The builder's hostName as written (an ssh_config alias, a name, an address, `host:port`). */
