@@ -9,32 +9,44 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..', '..');
 const loaded = new Map();
 
-function loadServer(relPath) {
-  const cached = loaded.get(relPath);
-  if (cached) return cached;
-  const outfile = path.join(root, 'test-out', 'server-src', `${relPath}.js`);
+/**
+ * Bundles with esbuild (options without outfile/write) into `outfile` and
+ * requires it. Test files run in parallel processes that may build the same
+ * module: each writes to a private name and renames, so nobody requires a
+ * half-written file.
+ */
+function bundleAndRequire(options, outfile) {
   const result = esbuild.buildSync({
-    entryPoints: [path.join(root, 'server', 'src', `${relPath}.ts`)],
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    external: ['tree-sitter', 'vscode-languageserver', 'vscode-languageserver-textdocument', 'cpu-features', '*.node'],
+    logLevel: 'silent',
+    ...options,
     outfile,
     write: false,
-    logLevel: 'silent',
   });
-  // Test files run in parallel processes that may build the same module:
-  // write to a private name and rename, so nobody requires a half-written file.
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
   for (const file of result.outputFiles) {
     const tmp = `${file.path}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, file.contents);
     fs.renameSync(tmp, file.path);
   }
-  const mod = require(outfile);
+  return require(outfile);
+}
+
+function loadServer(relPath) {
+  const cached = loaded.get(relPath);
+  if (cached) return cached;
+  const mod = bundleAndRequire(
+    {
+      entryPoints: [path.join(root, 'server', 'src', `${relPath}.ts`)],
+      external: ['tree-sitter', 'vscode-languageserver', 'vscode-languageserver-textdocument', 'cpu-features', '*.node'],
+    },
+    path.join(root, 'test-out', 'server-src', `${relPath}.js`),
+  );
   loaded.set(relPath, mod);
   return mod;
 }
 
-module.exports = { loadServer };
+module.exports = { loadServer, bundleAndRequire };
