@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs on `npm ci` / `npm install` (the project's own install script): builds the
-// tree-sitter-nix N-API binding, and the tree-sitter runtime too when npm skipped
-// that dependency's install script (npm 11 does not run them by default).
+// project's N-API binding (native/tree-sitter-nix-binding.cc), which compiles in
+// the tree-sitter-nix grammar and the tree-sitter runtime vendored in the
+// `tree-sitter` package. node-tree-sitter's own binding is not used.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -25,19 +26,6 @@ function gyp(cwd) {
   execFileSync(process.execPath, args, { cwd, stdio: 'inherit' });
 }
 
-function runtimeLoads() {
-  try {
-    require(path.join(root, 'node_modules/tree-sitter'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-if (!runtimeLoads()) {
-  console.log('[nix-builders] building the tree-sitter runtime binding');
-  gyp(path.join(root, 'node_modules/tree-sitter'));
-}
 gyp(root);
 const built = path.join(root, 'build/Release/tree_sitter_nix_binding.node');
 if (!fs.existsSync(built)) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the language server / CLI and the VS Code client with esbuild.
-// tree-sitter stays external: it loads its native binding from its own folder.
+// The native binding (build/Release/tree_sitter_nix_binding.node) stays a file.
 // ssh2's optional native speed-ups (cpu-features, sshcrypto.node) stay out: it
 // has pure-JS fallbacks, so the bundle needs no node_modules for it.
 'use strict';
@@ -18,7 +18,7 @@ const common = {
   logLevel: 'warning',
   absWorkingDir: root,
 };
-const SERVER_EXTERNAL = ['tree-sitter', 'cpu-features', '*.node'];
+const SERVER_EXTERNAL = ['cpu-features', '*.node'];
 const builds = [
   { ...common, entryPoints: ['server/src/server.ts'], outfile: 'server/out/server.js', external: SERVER_EXTERNAL },
   { ...common, entryPoints: ['server/src/cli.ts'], outfile: 'server/out/cli.js', external: SERVER_EXTERNAL },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run package`: builds, then packs the VS Code extension with @vscode/vsce
 // into nix-builders-<version>-<target>.vsix (a platform-specific VSIX: it holds
-// the tree-sitter native bindings built for this machine). Works offline.
+// the native binding built for this machine). Works offline.
 // Then checks the package as installed: unpacks it into a temporary folder and
 // runs its CLI on examples/ and its language server over stdio with plain Node.
 //
@@ -18,7 +18,6 @@ const pkg = require(path.join(root, 'package.json'));
 // The files the server bundle loads at run time, outside the bundle.
 const NATIVE = [
   'build/Release/tree_sitter_nix_binding.node',
-  'node_modules/tree-sitter/build/Release/tree_sitter_runtime_binding.node',
 ];
 
 function target() {

@@ -27,7 +27,7 @@ function loadBenchCore() {
         sourcefile: 'bench-core.ts',
         loader: 'ts',
       },
-      external: ['tree-sitter'],
+      external: [],
     },
     path.join(root, 'test-out', 'bench', 'core.js'),
   );

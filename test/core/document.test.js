@@ -10,6 +10,7 @@ const { loadCore } = require('../helpers/load-ts');
 const { NixDocument } = loadCore('document');
 const { parseNix } = loadCore('parser');
 const { analyze } = loadCore('analyze');
+const { LineIndex } = loadCore('span');
 
 const example = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'distributed-builds.nix'), 'utf8');
 
@@ -25,7 +26,7 @@ test('range edits update the tree incrementally and match a full parse', () => {
   const col = example.split('\n')[line].indexOf('x86_64');
   doc.applyChanges([{ range: { start: { line, character: col + 3 }, end: { line, character: col + 4 } }, text: '-' }], 2);
   assert.notEqual(doc.tree, before, 'a new tree after the change');
-  assert.equal(doc.tree.rootNode.toString(), parseNix(doc.text).rootNode.toString());
+  assert.equal(doc.tree.toString(), parseNix(doc.text).toString());
   assert.deepEqual(codes(doc.text, doc.tree), codes(doc.text));
   assert.ok(codes(doc.text, doc.tree).some((c) => c.startsWith('unknown-system')));
   doc.applyChanges([{ range: { start: { line, character: col + 3 }, end: { line, character: col + 4 } }, text: '_' }], 3);
@@ -45,8 +46,60 @@ test('several changes in one notification apply in order; full replacement reset
     2,
   );
   assert.equal(doc.text, '{ bb = [ 2 ]; }');
-  assert.equal(doc.tree.rootNode.toString(), parseNix(doc.text).rootNode.toString());
+  assert.equal(doc.tree.toString(), parseNix(doc.text).toString());
   doc.applyChanges([{ text: '{ 😀 = "日本"; }' }], 3);
   assert.equal(doc.text, '{ 😀 = "日本"; }');
-  assert.equal(doc.tree.rootNode.toString(), parseNix(doc.text).rootNode.toString());
+  assert.equal(doc.tree.toString(), parseNix(doc.text).toString());
+});
+
+// A small seeded PRNG, so a failure reproduces.
+function prng(seed) {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
+  };
+}
+
+test('an edited line index equals one built from scratch (random edits with \\n, \\r\\n and lone \\r)', () => {
+  const rnd = prng(7);
+  const alphabet = ['a', 'b', ' ', '\n', '\r', '\r\n', '日', '😀'];
+  const piece = () => Array.from({ length: rnd(5) }, () => alphabet[rnd(alphabet.length)]).join('');
+  let text = 'x\r\ny\rz\n';
+  let index = new LineIndex(text);
+  for (let i = 0; i < 3000; i++) {
+    const start = rnd(text.length + 1);
+    const end = start + rnd(Math.min(4, text.length - start) + 1);
+    const inserted = piece();
+    const next = text.slice(0, start) + inserted + text.slice(end);
+    index = index.edited(next, start, end, inserted);
+    text = next;
+    const fresh = new LineIndex(text);
+    assert.equal(index.lineCount, fresh.lineCount, `edit ${i}: ${JSON.stringify(text)}`);
+    for (let o = 0; o <= text.length; o++) assert.deepEqual(index.position(o), fresh.position(o), `edit ${i}, offset ${o}`);
+  }
+});
+
+test('incremental parses give the tree a full parse gives, node for node (random edits of the example)', () => {
+  const rnd = prng(11);
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const example = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'distributed-builds.nix'), 'utf8');
+  const doc = new NixDocument('e.nix', example, 1);
+  const tokens = ['{', '}', '[', ']', ';', ' = ', '"', "''", 'x', '1', '\n', '# c\n', '${', 'let ', ' in '];
+  for (let i = 0; i < 200; i++) {
+    const lines = doc.lines;
+    const start = rnd(doc.text.length + 1);
+    const end = Math.min(doc.text.length, start + rnd(6));
+    doc.applyChanges([{ range: lines.range(start, end), text: tokens[rnd(tokens.length)] }], i + 2);
+    const full = parseNix(doc.text);
+    assert.equal(doc.tree.toString(), full.toString(), `edit ${i}`);
+    assert.equal(doc.tree.nodeCount, full.nodeCount);
+    for (let n = 0; n < full.nodeCount; n++) {
+      assert.equal(doc.tree.start(n), full.start(n));
+      assert.equal(doc.tree.end(n), full.end(n));
+    }
+  }
 });

@@ -41,7 +41,7 @@ function loadServer(relPath) {
   const mod = bundleAndRequire(
     {
       entryPoints: [path.join(root, 'server', 'src', `${relPath}.ts`)],
-      external: ['tree-sitter', 'vscode-languageserver', 'vscode-languageserver-textdocument', 'cpu-features', '*.node'],
+      external: ['vscode-languageserver', 'vscode-languageserver-textdocument', 'cpu-features', '*.node'],
     },
     path.join(root, 'test-out', 'server-src', `${relPath}.js`),
   );

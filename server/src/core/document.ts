@@ -1,7 +1,7 @@
-// An open document: its text and tree, updated incrementally (tree.edit +
-// reparse) on each change. Positions are LSP positions (UTF-16 columns), which
+// An open document: its text and tree, updated incrementally (edit a copy of
+// the tree's handle + reparse) on each change. Positions are LSP positions (UTF-16 columns), which
 // are also what node-tree-sitter uses for string input.
-import { parseNix, type Tree } from './parser';
+import { parseNix, type Tree, type TreeEdit } from './parser';
 import { LineIndex, type Range } from './span';
 
 export interface ContentChange {
@@ -12,14 +12,8 @@ export interface ContentChange {
 
 export class NixDocument {
   private index: LineIndex;
-  /**
-   * The tree the incremental parses go through. It is never handed out: once
-   * JavaScript holds nodes of a tree, node-tree-sitter's Tree.edit updates
-   * every one of them (a 1 MB file after one analysis: 30-200 ms per edit).
-   */
-  private base: Tree | undefined;
-  /** The tree handed out: a re-parse of `base` without edits, which shares all its subtrees (~0.1 ms). */
-  private treeCache: Tree | undefined;
+  /** The tree of the current text; parsed lazily, then incrementally on each change. */
+  private current: Tree | undefined;
 
   constructor(
     readonly path: string,
@@ -39,22 +33,22 @@ export class NixDocument {
     return this.index;
   }
 
-  /** The tree for the current text, parsed lazily and incrementally. */
+  /** The tree for the current text. Trees handed out never change: an edit makes a new one. */
   get tree(): Tree {
-    if (!this.treeCache) {
-      this.base ??= parseNix(this.content);
-      this.treeCache = parseNix(this.content, this.base);
-    }
-    return this.treeCache;
+    this.current ??= parseNix(this.content);
+    return this.current;
   }
 
   applyChanges(changes: ContentChange[], version: number): void {
+    const edits: TreeEdit[] = [];
+    let reparse = this.current !== undefined && this.isNix;
     for (const c of changes) {
-      this.treeCache = undefined;
       if (!c.range) {
         this.content = c.text;
-        this.base = undefined;
         this.index = new LineIndex(c.text);
+        edits.length = 0;
+        reparse = false;
+        this.current = undefined;
         continue;
       }
       const start = this.index.offset(c.range.start);
@@ -62,10 +56,10 @@ export class NixDocument {
       const startPos = this.index.position(start);
       const oldEndPos = this.index.position(oldEnd);
       this.content = this.content.slice(0, start) + c.text + this.content.slice(oldEnd);
-      this.index = new LineIndex(this.content);
+      this.index = this.index.edited(this.content, start, oldEnd, c.text);
       const newEnd = start + c.text.length;
       const newEndPos = this.index.position(newEnd);
-      this.base?.edit({
+      edits.push({
         startIndex: start,
         oldEndIndex: oldEnd,
         newEndIndex: newEnd,
@@ -74,7 +68,7 @@ export class NixDocument {
         newEndPosition: { row: newEndPos.line, column: newEndPos.character },
       });
     }
-    if (this.base && this.isNix) this.base = parseNix(this.content, this.base);
+    if (reparse && this.current) this.current = parseNix(this.content, this.current.editedHandle(edits));
     this.version = version;
   }
 }

@@ -1,17 +1,49 @@
-// Loads tree-sitter and the project's own N-API build of the tree-sitter-nix grammar.
+// Parses Nix with tree-sitter-nix through the project's own N-API binding
+// (native/tree-sitter-nix-binding.cc, the tree-sitter runtime compiled in),
+// and hands the reader the whole tree at once as typed arrays in preorder.
+//
+// Why not node-tree-sitter's SyntaxNode objects: every property of one is a
+// native call (type, startIndex, namedChildren…) and an object to collect, and
+// reading a 1 MB file that way cost ~10× its parse. Here a node is an index.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- tree-sitter is a CommonJS export=
-import Parser = require('tree-sitter');
 
-export type SyntaxNode = Parser.SyntaxNode;
-export type Tree = Parser.Tree;
+/** A node of a SyntaxTree: its index in preorder (the root is 0). */
+export type SyntaxNode = number;
 
-let language: unknown;
+/** The native tree handle (an External owned by the binding). */
+type NativeTree = { readonly __nativeTree: unique symbol };
+
+interface Flat {
+  count: number;
+  symbol: Uint16Array;
+  field: Uint16Array;
+  start: Uint32Array;
+  end: Uint32Array;
+  next: Int32Array;
+  stop: Uint32Array;
+  flags: Uint8Array;
+}
+
+interface Binding {
+  names: { symbols: string[]; fields: string[]; errorSymbol: number };
+  parse(text: string, old?: NativeTree): NativeTree;
+  edit(tree: NativeTree, ...offsets: number[]): void;
+  copy(tree: NativeTree): NativeTree;
+  flatten(tree: NativeTree): Flat;
+  changedRanges(oldTree: NativeTree, newTree: NativeTree): number[];
+}
+
+const NAMED = 1;
+const MISSING = 2;
+const HAS_ERROR = 4;
+
+let binding: Binding | undefined;
+let fieldIds: Map<string, number> | undefined;
 
 /** Finds build/Release/tree_sitter_nix_binding.node next to the source tree or the bundle. */
-function loadLanguage(): unknown {
-  if (language) return language;
+function loadBinding(): Binding {
+  if (binding) return binding;
   // The bundle (server/out, client/out, test-out) and the sources sit at different
   // depths below the project root: look upwards.
   const candidates = process.env.NIX_BUILDERS_GRAMMAR ? [process.env.NIX_BUILDERS_GRAMMAR] : [];
@@ -25,28 +57,190 @@ function loadLanguage(): unknown {
     );
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const lang = require(found) as { nodeTypeInfo?: unknown };
-  // node-tree-sitter reads nodeTypeInfo to build its node subclasses; an empty list is enough.
-  lang.nodeTypeInfo = [];
-  language = lang;
-  return lang;
+  const b = require(found) as Binding;
+  if (typeof b.flatten !== 'function') {
+    throw new Error(`nix-builders: ${found} is an older build of the grammar binding. Run \`npm install\` in the project.`);
+  }
+  binding = b;
+  fieldIds = new Map(b.names.fields.map((name, id) => [name, id]));
+  return b;
 }
 
-let shared: Parser | undefined;
-
-export function createParser(): Parser {
-  const parser = new Parser();
-  parser.setLanguage(loadLanguage() as Parser.Language);
-  return parser;
+/** The id of a field name (0 when the grammar has no such field). */
+export function fieldId(name: string): number {
+  loadBinding();
+  return fieldIds?.get(name) ?? 0;
 }
 
-/** Parses Nix text, incrementally when the previous (already edited) tree is given. */
-export function parseNix(text: string, oldTree?: Tree): Tree {
-  shared ??= createParser();
+/** One edit of the text, in UTF-16 offsets and LSP-style positions (column in UTF-16 units). */
+export interface TreeEdit {
+  startIndex: number;
+  oldEndIndex: number;
+  newEndIndex: number;
+  startPosition: { row: number; column: number };
+  oldEndPosition: { row: number; column: number };
+  newEndPosition: { row: number; column: number };
+}
+
+/**
+ * A parsed Nix text. The typed arrays are read on first use (one native call
+ * for the whole tree); node accessors are plain array reads.
+ */
+export class Tree {
+  private flatCache: Flat | undefined;
+  private readonly names: string[];
+  private readonly errorSymbol: number;
+
+  constructor(
+    readonly text: string,
+    /** Never edited after the arrays may have been read: edits go to a copy (see NixDocument). */
+    private readonly handle: NativeTree,
+  ) {
+    const b = loadBinding();
+    this.names = b.names.symbols;
+    this.errorSymbol = b.names.errorSymbol;
+  }
+
+  private get flat(): Flat {
+    this.flatCache ??= loadBinding().flatten(this.handle);
+    return this.flatCache;
+  }
+
+  /** The handle for an incremental parse: a copy, edited, so this tree's own stays as it was. */
+  editedHandle(edits: TreeEdit[]): NativeTree {
+    const b = loadBinding();
+    const h = b.copy(this.handle);
+    for (const e of edits) {
+      b.edit(
+        h,
+        e.startIndex,
+        e.oldEndIndex,
+        e.newEndIndex,
+        e.startPosition.row,
+        e.startPosition.column,
+        e.oldEndPosition.row,
+        e.oldEndPosition.column,
+        e.newEndPosition.row,
+        e.newEndPosition.column,
+      );
+    }
+    return h;
+  }
+
+  /** @internal for parseNix. */
+  get nativeHandle(): NativeTree {
+    return this.handle;
+  }
+
+  readonly root: SyntaxNode = 0;
+
+  get nodeCount(): number {
+    return this.flat.count;
+  }
+
+  type(n: SyntaxNode): string {
+    const s = this.flat.symbol[n] as number;
+    return s === this.errorSymbol ? 'ERROR' : (this.names[s] ?? '');
+  }
+
+  start(n: SyntaxNode): number {
+    return this.flat.start[n] as number;
+  }
+
+  end(n: SyntaxNode): number {
+    return this.flat.end[n] as number;
+  }
+
+  nodeText(n: SyntaxNode): string {
+    const f = this.flat;
+    return this.text.slice(f.start[n], f.end[n]);
+  }
+
+  isNamed(n: SyntaxNode): boolean {
+    return ((this.flat.flags[n] as number) & NAMED) !== 0;
+  }
+
+  isMissing(n: SyntaxNode): boolean {
+    return ((this.flat.flags[n] as number) & MISSING) !== 0;
+  }
+
+  hasError(n: SyntaxNode): boolean {
+    return ((this.flat.flags[n] as number) & HAS_ERROR) !== 0;
+  }
+
+  /** The first child, or -1. */
+  firstChild(n: SyntaxNode): SyntaxNode {
+    return (this.flat.stop[n] as number) > n + 1 ? n + 1 : -1;
+  }
+
+  /** The next sibling, or -1. */
+  nextSibling(n: SyntaxNode): SyntaxNode {
+    return this.flat.next[n] as number;
+  }
+
+  /** The first child in field `id` (see fieldId), or -1. */
+  field(n: SyntaxNode, id: number): SyntaxNode {
+    const f = this.flat;
+    for (let c = f.stop[n] as number > n + 1 ? n + 1 : -1; c >= 0; c = f.next[c] as number) {
+      if (f.field[c] === id) return c;
+    }
+    return -1;
+  }
+
+  /** Every child in field `id`. */
+  fieldAll(n: SyntaxNode, id: number): SyntaxNode[] {
+    const f = this.flat;
+    const out: SyntaxNode[] = [];
+    for (let c = f.stop[n] as number > n + 1 ? n + 1 : -1; c >= 0; c = f.next[c] as number) {
+      if (f.field[c] === id) out.push(c);
+    }
+    return out;
+  }
+
+  /** The named children. */
+  named(n: SyntaxNode): SyntaxNode[] {
+    const f = this.flat;
+    const out: SyntaxNode[] = [];
+    for (let c = f.stop[n] as number > n + 1 ? n + 1 : -1; c >= 0; c = f.next[c] as number) {
+      if (((f.flags[c] as number) & NAMED) !== 0) out.push(c);
+    }
+    return out;
+  }
+
+  /** tree-sitter's S-expression of the named nodes, with field names (for tests and debugging). */
+  toString(n: SyntaxNode = 0): string {
+    const f = this.flat;
+    const fields = loadBinding().names.fields;
+    let out = '';
+    const stack: { node: number; close: boolean }[] = [{ node: n, close: false }];
+    while (stack.length > 0) {
+      const top = stack.pop() as { node: number; close: boolean };
+      if (top.close) {
+        out += ')';
+        continue;
+      }
+      const m = top.node;
+      if (m !== n) out += ' ';
+      const fid = f.field[m] as number;
+      if (fid && m !== n) out += `${fields[fid]}: `;
+      out += `(${this.isMissing(m) ? 'MISSING ' : ''}${this.type(m)}`;
+      stack.push({ node: m, close: true });
+      const kids = this.named(m);
+      for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i] as number, close: false });
+    }
+    return out;
+  }
+}
+
+/**
+ * Parses Nix text; incrementally when given the handle of the previous tree,
+ * already edited (Tree.editedHandle).
+ */
+export function parseNix(text: string, edited?: NativeTree): Tree {
+  const b = loadBinding();
   // Nix ends a line (and a `#` comment) at a lone \r too; the grammar only at
   // \n, so a file with old Mac line ends would read as one comment. Same
   // length, so every offset (and LineIndex position) stays the same.
   const input = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
-  // The default 32 KiB buffer splits large inputs into many callbacks; one string is faster.
-  return shared.parse(input, oldTree, { bufferSize: Math.max(32 * 1024, input.length + 1) });
+  return new Tree(text, b.parse(input, edited));
 }

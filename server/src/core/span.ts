@@ -18,18 +18,50 @@ export interface Span {
   end: number;
 }
 
+/** Pushes the line starts that characters from..to (inclusive) of text begin: after \n, after a lone \r. */
+function scanLineStarts(text: string, from: number, to: number, out: number[]): void {
+  for (let i = from; i <= to; i++) {
+    const c = text.charCodeAt(i);
+    // \r\n counts once; a lone \r ends a line as it does for LSP clients.
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) out.push(i + 1);
+  }
+}
+
 /** Maps UTF-16 offsets of one text to LSP positions and back. */
 export class LineIndex {
   private readonly lineStarts: number[];
 
-  constructor(readonly text: string) {
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      // \r\n counts once; a lone \r ends a line as it does for LSP clients.
-      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+  constructor(
+    readonly text: string,
+    starts?: number[],
+  ) {
+    if (starts) {
+      this.lineStarts = starts;
+      return;
     }
-    this.lineStarts = starts;
+    this.lineStarts = [0];
+    scanLineStarts(text, 0, text.length - 1, this.lineStarts);
+  }
+
+  /**
+   * The index of `text`, which is this index's text with [start, oldEnd)
+   * replaced by `inserted`: only the edited stretch is scanned again (a
+   * keystroke in a 1 MB file), the other line starts are kept or shifted.
+   */
+  edited(text: string, start: number, oldEnd: number, inserted: string): LineIndex {
+    const delta = inserted.length - (oldEnd - start);
+    const newEnd = start + inserted.length;
+    const old = this.lineStarts;
+    // A start at `start` itself may move (\r before the edit, \n inserted after it): rescan from start - 1.
+    const from = Math.max(0, start - 1);
+    let i = 0;
+    const starts: number[] = [];
+    for (; i < old.length && (old[i] as number) <= from; i++) starts.push(old[i] as number);
+    scanLineStarts(text, from, Math.min(newEnd, text.length - 1), starts);
+    // Old starts past the edit (their line break at oldEnd + 1 or later) shift by delta.
+    while (i < old.length && (old[i] as number) < oldEnd + 2) i++;
+    for (; i < old.length; i++) starts.push((old[i] as number) + delta);
+    return new LineIndex(text, starts);
   }
 
   position(offset: number): Position {

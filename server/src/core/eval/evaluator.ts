@@ -1,7 +1,7 @@
 // A small lazy partial evaluator over the tree-sitter tree (SPEC §2.3). It
 // reads what can be known statically and answers "unknown" for the rest. Fuel
 // and depth limits make every input terminate without overflowing the stack.
-import type { SyntaxNode } from '../parser';
+import { fieldId, type SyntaxNode, type Tree } from '../parser';
 import type { Span } from '../span';
 import { Scope } from './scope';
 import { joinText, type StringPart, stringParts } from './strings';
@@ -31,6 +31,37 @@ export interface EvalLimits {
 // runaway recursion (`f = x: [ (f x) (f x) ]`), whose values all stay in memory.
 export const DEFAULT_LIMITS: EvalLimits = { fuel: 500_000, depth: 400 };
 
+/** The grammar's fields the reader uses. */
+const FIELD_NAMES = [
+  'argument',
+  'attrpath',
+  'attrs',
+  'body',
+  'condition',
+  'consequence',
+  'alternative',
+  'default',
+  'element',
+  'environment',
+  'expression',
+  'formal',
+  'formals',
+  'function',
+  'left',
+  'name',
+  'operator',
+  'right',
+  'universal',
+] as const;
+type FieldName = (typeof FIELD_NAMES)[number];
+
+let fieldTable: Record<FieldName, number> | undefined;
+/** Field ids by name, looked up in the grammar once. */
+function FIELDS(): Record<FieldName, number> {
+  fieldTable ??= Object.fromEntries(FIELD_NAMES.map((n) => [n, fieldId(n)])) as Record<FieldName, number>;
+  return fieldTable;
+}
+
 export class Evaluator {
   private fuel: number;
   private depth = 0;
@@ -38,6 +69,8 @@ export class Evaluator {
 
   constructor(
     readonly file: string,
+    /** The file's syntax tree. Nodes are indices into it; every node but the root is > 0. */
+    readonly tree: Tree,
     limits: EvalLimits = DEFAULT_LIMITS,
   ) {
     this.fuel = limits.fuel;
@@ -47,81 +80,52 @@ export class Evaluator {
 
   private readonly maxDepth: number;
 
-  /**
-   * What the evaluator reads of each node, read once: every property of a
-   * node-tree-sitter node is a native call, and recursive code (a helper
-   * applied a million times) reads the same few nodes over and over.
-   */
-  private readonly facts = new WeakMap<SyntaxNode, NodeFacts>();
+  /** Named children and decoded strings, read once: recursive code (a helper applied a million times) reads the same nodes over and over. */
+  private readonly namedCache = new Map<SyntaxNode, SyntaxNode[]>();
+  private readonly partsCache = new Map<SyntaxNode, StringPart[]>();
 
-  private nodeFacts(node: SyntaxNode): NodeFacts {
-    let f = this.facts.get(node);
-    if (!f) {
-      f = { type: node.type, span: { file: this.file, start: node.startIndex, end: node.endIndex }, fields: new Map() };
-      this.facts.set(node, f);
-    }
-    return f;
+  /** The first child in a field, or null. */
+  field(node: SyntaxNode, name: FieldName): SyntaxNode | null {
+    const c = this.tree.field(node, FIELDS()[name]);
+    return c < 0 ? null : c;
   }
 
-  /** node.childForFieldName, cached. */
-  field(node: SyntaxNode, name: string): SyntaxNode | null {
-    const f = this.nodeFacts(node);
-    let c = f.fields.get(name);
-    if (c === undefined) {
-      c = node.childForFieldName(name);
-      f.fields.set(name, c);
-    }
-    return c;
-  }
-
-  /** node.childrenForFieldName, cached. */
-  fieldAll(node: SyntaxNode, name: string): SyntaxNode[] {
-    const f = this.nodeFacts(node);
-    f.lists ??= new Map();
-    let l = f.lists.get(name);
-    if (!l) {
-      l = node.childrenForFieldName(name);
-      f.lists.set(name, l);
-    }
-    return l;
+  /** Every child in a field. */
+  fieldAll(node: SyntaxNode, name: FieldName): SyntaxNode[] {
+    return this.tree.fieldAll(node, FIELDS()[name]);
   }
 
   /** The decoded parts of a string literal, cached (callers only read them). */
   private parts(node: SyntaxNode): StringPart[] {
-    const f = this.nodeFacts(node);
-    f.parts ??= stringParts(node);
-    return f.parts;
+    let p = this.partsCache.get(node);
+    if (!p) {
+      p = stringParts(this.tree, node);
+      this.partsCache.set(node, p);
+    }
+    return p;
   }
 
-  /** node.namedChildren, cached. */
+  /** The named children, cached. */
   named(node: SyntaxNode): SyntaxNode[] {
-    const f = this.nodeFacts(node);
-    f.named ??= node.namedChildren;
-    return f.named;
+    let l = this.namedCache.get(node);
+    if (!l) {
+      l = this.tree.named(node);
+      this.namedCache.set(node, l);
+    }
+    return l;
   }
 
-  /** node.hasError, cached. */
-  private hasError(node: SyntaxNode): boolean {
-    const f = this.nodeFacts(node);
-    f.hasError ??= node.hasError;
-    return f.hasError;
-  }
-
-  /** node.type, cached. */
   type(node: SyntaxNode): string {
-    return this.nodeFacts(node).type;
+    return this.tree.type(node);
   }
 
-  /** node.text, cached (used for names). */
+  /** The node's source text (used for names and number literals). */
   text(node: SyntaxNode): string {
-    const f = this.nodeFacts(node);
-    f.text ??= node.text;
-    return f.text;
+    return this.tree.nodeText(node);
   }
 
   span(node: SyntaxNode): Span {
-    const s = this.nodeFacts(node).span;
-    return { file: s.file, start: s.start, end: s.end };
+    return { file: this.file, start: this.tree.start(node), end: this.tree.end(node) };
   }
 
   /** Whether the budget still allows another step; used by builtins that loop. */
@@ -165,22 +169,24 @@ export class Evaluator {
       case 'parenthesized_expression':
         return this.evalField(node, 'expression', scope);
       case 'integer_expression': {
-        const n = Number(node.text);
+        const n = Number(this.text(node));
         return Number.isSafeInteger(n) ? { kind: 'int', value: n, span } : UNKNOWN;
       }
       case 'float_expression':
-        return { kind: 'float', value: Number(node.text), span };
+        return { kind: 'float', value: Number(this.text(node)), span };
       case 'string_expression':
       case 'indented_string_expression':
         return this.evalString(node, scope);
       case 'path_expression':
       case 'hpath_expression':
         // Interpolated paths are not read.
-        return node.namedChildren.some((c) => c.type === 'interpolation')
+        return this.named(node).some((c) => this.type(c) === 'interpolation')
           ? { kind: 'unknown', span }
-          : { kind: 'path', value: node.text, span };
-      case 'uri_expression':
-        return { kind: 'string', value: node.text, span, pieces: [{ at: 0, length: node.text.length, doc: node.startIndex }] };
+          : { kind: 'path', value: this.text(node), span };
+      case 'uri_expression': {
+        const text = this.text(node);
+        return { kind: 'string', value: text, span, pieces: [{ at: 0, length: text.length, doc: span.start }] };
+      }
       case 'list_expression':
         return {
           kind: 'list',
@@ -208,7 +214,7 @@ export class Evaluator {
         return v.span?.file === '<builtin>' ? { ...v, span } : v;
       }
       case 'function_expression':
-        return { kind: 'lambda', node, scope, span } satisfies LambdaValue;
+        return { kind: 'lambda', node, ev: this, scope, span } satisfies LambdaValue;
       case 'apply_expression':
         return this.apply(
           this.eval(this.field(node, 'function') as SyntaxNode, scope),
@@ -240,7 +246,7 @@ export class Evaluator {
     }
   }
 
-  private evalField(node: SyntaxNode, field: string, scope: Scope): Value {
+  private evalField(node: SyntaxNode, field: FieldName, scope: Scope): Value {
     const c = this.field(node, field);
     return c ? this.eval(c, scope) : UNKNOWN;
   }
@@ -371,7 +377,7 @@ export class Evaluator {
       else if (type === 'ERROR') complete = false;
     }
     const v = root.build(this);
-    v.complete = v.complete && complete && !(set && this.hasError(set));
+    v.complete = v.complete && complete && !(set && this.tree.hasError(set));
     return v;
   }
 
@@ -455,7 +461,8 @@ export class Evaluator {
 
   apply(f: Value, arg: Thunk, span: Span): Value {
     return this.nested<Value>({ kind: 'unknown', span }, () => {
-      if (f.kind === 'lambda') return this.applyLambda(f, arg);
+      // A lambda reads its own file's tree (values can cross files through the module system).
+      if (f.kind === 'lambda') return f.ev.applyLambda(f, arg);
       if (f.kind === 'prim') {
         const args = [...f.args, arg];
         if (args.length < f.arity) return { ...f, args, span };
@@ -465,7 +472,7 @@ export class Evaluator {
     });
   }
 
-  private applyLambda(f: LambdaValue, arg: Thunk): Value {
+  applyLambda(f: LambdaValue, arg: Thunk): Value {
     const vars = new Map<string, Thunk>();
     const inner = f.scope.child(vars);
     const universal = this.field(f.node, 'universal');
@@ -474,7 +481,7 @@ export class Evaluator {
     if (formals) {
       for (const formal of this.fieldAll(formals, 'formal')) {
         const name = this.field(formal, 'name');
-        if (!name || name.isMissing) continue;
+        if (!name || this.tree.isMissing(name)) continue;
         const def = this.field(formal, 'default');
         const formalName = this.text(name);
         vars.set(
@@ -494,17 +501,6 @@ export class Evaluator {
     const body = this.field(f.node, 'body');
     return body ? this.eval(body, inner) : UNKNOWN;
   }
-}
-
-interface NodeFacts {
-  type: string;
-  span: Span;
-  fields: Map<string, SyntaxNode | null>;
-  lists?: Map<string, SyntaxNode[]>;
-  named?: SyntaxNode[];
-  text?: string;
-  parts?: StringPart[];
-  hasError?: boolean;
 }
 
 /** Builds nested attribute sets from binding paths, merging repeated prefixes. */

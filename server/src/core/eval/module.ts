@@ -40,15 +40,15 @@ function moduleArgs(span: Span): AttrsValue {
 }
 
 export function readModule(file: string, tree: Tree, limits: EvalLimits = DEFAULT_LIMITS): ModuleRoot {
-  const ev = new Evaluator(file, limits);
-  let v = ev.eval(tree.rootNode, ev.globals);
+  const ev = new Evaluator(file, tree, limits);
+  let v = ev.eval(tree.root, ev.globals);
   if (v.kind === 'lambda') v = ev.apply(v, Thunk.of(moduleArgs(v.span)), v.span);
   if (v.kind === 'module') return { file, ev, config: v, imports: undefined };
   if (v.kind !== 'attrs') {
     // Not a module (a package, a shell, a value built by code the reader cannot
     // follow): it contributes no definitions. Counting it as "could define
     // anything" would silence every configuration-wide check of the workspace.
-    return { file, ev, config: { kind: 'attrs', attrs: new Map(), span: ev.span(tree.rootNode), complete: true }, imports: undefined, opaque: true };
+    return { file, ev, config: { kind: 'attrs', attrs: new Map(), span: ev.span(tree.root), complete: true }, imports: undefined, opaque: true };
   }
   const imports = v.attrs.get('imports')?.thunk.force();
   const explicit = v.attrs.get('config');

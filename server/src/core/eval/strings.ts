@@ -2,7 +2,7 @@
 // from value offsets to document offsets so that diagnostics inside a string
 // (a machines line in `builders`, a Host block in `extraConfig`) land on the
 // right characters. Indented strings are dedented as Nix's parser does.
-import type { SyntaxNode } from '../parser';
+import type { SyntaxNode, Tree } from '../parser';
 import type { StringPiece } from './value';
 
 /** One decoded part: literal text (with its document offset when 1:1) or an interpolation. */
@@ -21,16 +21,16 @@ function decodeEscape(raw: string, indented: boolean): string {
 }
 
 /** The raw parts of a string node, before indentation stripping. */
-export function stringParts(node: SyntaxNode): StringPart[] {
-  const indented = node.type === 'indented_string_expression';
+export function stringParts(tree: Tree, node: SyntaxNode): StringPart[] {
+  const indented = tree.type(node) === 'indented_string_expression';
   const parts: StringPart[] = [];
-  for (const c of node.namedChildren) {
-    switch (c.type) {
+  for (const c of tree.named(node)) {
+    switch (tree.type(c)) {
       case 'string_fragment':
-        parts.push({ kind: 'text', text: c.text, doc: c.startIndex });
+        parts.push({ kind: 'text', text: tree.nodeText(c), doc: tree.start(c) });
         break;
       case 'escape_sequence':
-        parts.push({ kind: 'text', text: decodeEscape(c.text, indented) });
+        parts.push({ kind: 'text', text: decodeEscape(tree.nodeText(c), indented) });
         break;
       case 'interpolation':
         parts.push({ kind: 'interp', node: c });

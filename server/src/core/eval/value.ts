@@ -4,6 +4,7 @@
 import type { Span } from '../span';
 import type { SyntaxNode } from '../parser';
 import type { Scope } from './scope';
+import type { Evaluator } from './evaluator';
 
 /** A stretch of a string value that maps 1:1 onto document text. */
 export interface StringPiece {
@@ -70,6 +71,8 @@ export interface AttrsValue {
 export interface LambdaValue {
   kind: 'lambda';
   node: SyntaxNode;
+  /** The evaluator of the file the lambda is written in: `node` indexes its tree. */
+  ev: Evaluator;
   scope: Scope;
   span: Span;
 }
