@@ -10,6 +10,7 @@
       ],
       "sources": [
         "native/tree-sitter-nix-binding.cc",
+        "native/flatten.c",
         "node_modules/tree-sitter-nix/src/parser.c",
         "node_modules/tree-sitter-nix/src/scanner.c",
         "node_modules/tree-sitter/vendor/tree-sitter/lib/src/lib.c"

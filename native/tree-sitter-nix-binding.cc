@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "flatten.h"
 #include "tree_sitter/api.h"
 
 extern "C" const TSLanguage *tree_sitter_nix();
@@ -101,7 +102,7 @@ Napi::Value Copy(const Napi::CallbackInfo &info) {
   return WrapTree(env, ts_tree_copy(tree));
 }
 
-enum Flags : uint8_t { NAMED = 1, MISSING = 2, HAS_ERROR = 4, EXTRA = 8 };
+enum Flags : uint8_t { NAMED = NIX_FLAT_NAMED, MISSING = NIX_FLAT_MISSING, HAS_ERROR = NIX_FLAT_HAS_ERROR, EXTRA = NIX_FLAT_EXTRA };
 
 template <typename T, typename A>
 A ToTyped(Napi::Env env, const std::vector<T> &v) {
@@ -110,21 +111,31 @@ A ToTyped(Napi::Env env, const std::vector<T> &v) {
   return A::New(env, v.size(), buffer, 0);
 }
 
-// flatten(tree): every node in preorder, as parallel typed arrays:
+// flattenWithCursor(tree): every node in preorder, as parallel typed arrays:
 //   symbol (Uint16), field (Uint16: the field this node has in its parent, 0 none),
 //   start / end (Uint32, UTF-16 units), next (Int32: next sibling, -1 none),
 //   stop (Uint32: the index after this node's last descendant; a node with
 //   children has its first child at index + 1), flags (Uint8, see Flags).
-Napi::Value Flatten(const Napi::CallbackInfo &info) {
+// The reference for flatten() (the tests compare them): a TSTreeCursor walk.
+Napi::Value FlattenWithCursor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   TSTree *tree = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
-  if (!tree) return Throw(env, "flatten(tree): not a tree handle");
+  if (!tree) return Throw(env, "flattenWithCursor(tree): not a tree handle");
   std::vector<uint16_t> symbol, field;
   std::vector<uint32_t> start, end, stop;
   std::vector<int32_t> next;
   std::vector<uint8_t> flags;
   // open[d]: the index of the last node seen at depth d (whose next sibling is pending).
   std::vector<int32_t> open;
+  // About one node per 5 bytes of Nix: reserve so the vectors rarely grow.
+  size_t guess = ts_node_end_byte(ts_tree_root_node(tree)) / 10 + 64;
+  symbol.reserve(guess);
+  field.reserve(guess);
+  start.reserve(guess);
+  end.reserve(guess);
+  next.reserve(guess);
+  stop.reserve(guess);
+  flags.reserve(guess);
   TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree));
   uint32_t depth = 0;
   for (;;) {
@@ -170,6 +181,37 @@ Napi::Value Flatten(const Napi::CallbackInfo &info) {
   out["next"] = ToTyped<int32_t, Napi::Int32Array>(env, next);
   out["stop"] = ToTyped<uint32_t, Napi::Uint32Array>(env, stop);
   out["flags"] = ToTyped<uint8_t, Napi::Uint8Array>(env, flags);
+  return out;
+}
+
+template <typename T, typename A>
+A CopyTyped(Napi::Env env, const T *data, uint32_t count) {
+  auto buffer = Napi::ArrayBuffer::New(env, static_cast<size_t>(count) * sizeof(T));
+  if (count) std::memcpy(buffer.Data(), data, static_cast<size_t>(count) * sizeof(T));
+  return A::New(env, count, buffer, 0);
+}
+
+// flatten(tree): the same arrays as flattenWithCursor, from a direct walk of the subtrees (flatten.c).
+Napi::Value Flatten(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  TSTree *tree = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
+  if (!tree) return Throw(env, "flatten(tree): not a tree handle");
+  NixFlat flat = {};
+  if (nix_flatten(tree, &flat) != 0) {
+    nix_flat_free(&flat);
+    Napi::Error::New(env, "flatten(tree): out of memory").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto out = Napi::Object::New(env);
+  out["count"] = Napi::Number::New(env, flat.count);
+  out["symbol"] = CopyTyped<uint16_t, Napi::Uint16Array>(env, flat.symbol, flat.count);
+  out["field"] = CopyTyped<uint16_t, Napi::Uint16Array>(env, flat.field, flat.count);
+  out["start"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.start, flat.count);
+  out["end"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.end, flat.count);
+  out["next"] = CopyTyped<int32_t, Napi::Int32Array>(env, flat.next, flat.count);
+  out["stop"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.stop, flat.count);
+  out["flags"] = CopyTyped<uint8_t, Napi::Uint8Array>(env, flat.flags, flat.count);
+  nix_flat_free(&flat);
   return out;
 }
 
@@ -229,6 +271,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["edit"] = Napi::Function::New(env, Edit, "edit");
   exports["copy"] = Napi::Function::New(env, Copy, "copy");
   exports["flatten"] = Napi::Function::New(env, Flatten, "flatten");
+  exports["flattenWithCursor"] = Napi::Function::New(env, FlattenWithCursor, "flattenWithCursor");
   exports["changedRanges"] = Napi::Function::New(env, ChangedRanges, "changedRanges");
   return exports;
 }

@@ -80,10 +80,6 @@ export class Evaluator {
 
   private readonly maxDepth: number;
 
-  /** Named children and decoded strings, read once: recursive code (a helper applied a million times) reads the same nodes over and over. */
-  private readonly namedCache = new Map<SyntaxNode, SyntaxNode[]>();
-  private readonly partsCache = new Map<SyntaxNode, StringPart[]>();
-
   /** The first child in a field, or null. */
   field(node: SyntaxNode, name: FieldName): SyntaxNode | null {
     const c = this.tree.field(node, FIELDS()[name]);
@@ -95,24 +91,14 @@ export class Evaluator {
     return this.tree.fieldAll(node, FIELDS()[name]);
   }
 
-  /** The decoded parts of a string literal, cached (callers only read them). */
+  /** The decoded parts of a string literal. */
   private parts(node: SyntaxNode): StringPart[] {
-    let p = this.partsCache.get(node);
-    if (!p) {
-      p = stringParts(this.tree, node);
-      this.partsCache.set(node, p);
-    }
-    return p;
+    return stringParts(this.tree, node);
   }
 
-  /** The named children, cached. */
+  /** The named children. (Plain array reads: cheaper to recompute than to cache.) */
   named(node: SyntaxNode): SyntaxNode[] {
-    let l = this.namedCache.get(node);
-    if (!l) {
-      l = this.tree.named(node);
-      this.namedCache.set(node, l);
-    }
-    return l;
+    return this.tree.named(node);
   }
 
   type(node: SyntaxNode): string {
@@ -135,7 +121,7 @@ export class Evaluator {
 
   thunk(node: SyntaxNode | null | undefined, scope: Scope): Thunk {
     if (!node) return UNKNOWN_THUNK;
-    return new Thunk(() => this.eval(node, scope));
+    return Thunk.expr(this, node, scope);
   }
 
   eval(node: SyntaxNode, scope: Scope): Value {
@@ -503,28 +489,36 @@ export class Evaluator {
   }
 }
 
+interface PathEntry {
+  keySpan: Span;
+  bindingSpan: Span;
+  /** The values bound to exactly this path, in order (usually one). */
+  thunk?: Thunk;
+  more?: Thunk[];
+  /** Deeper paths under this name (`a.b = …`). */
+  child?: PathBuilder;
+}
+
 /** Builds nested attribute sets from binding paths, merging repeated prefixes. */
 class PathBuilder {
-  private readonly entries = new Map<string, { keySpan: Span; bindingSpan: Span; thunks: Thunk[]; child?: PathBuilder }>();
+  private readonly entries = new Map<string, PathEntry>();
 
   constructor(private readonly span: Span) {}
 
-  add(keys: { name: string; span: Span }[], thunk: Thunk, bindingSpan: Span): void {
-    PathBuilder.addFrom(this, keys, thunk, bindingSpan);
-  }
-
   /** Iterative: a path of 100,000 names (`a.a.a… = 1;`) must neither copy nor recurse per name. */
-  private static addFrom(root: PathBuilder, keys: { name: string; span: Span }[], thunk: Thunk, bindingSpan: Span): void {
-    let node = root;
+  add(keys: { name: string; span: Span }[], thunk: Thunk, bindingSpan: Span): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking down the path
+    let node: PathBuilder = this;
     for (let i = 0; i < keys.length; i++) {
       const head = keys[i] as { name: string; span: Span };
       let e = node.entries.get(head.name);
       if (!e) {
-        e = { keySpan: head.span, bindingSpan, thunks: [] };
+        e = { keySpan: head.span, bindingSpan };
         node.entries.set(head.name, e);
       }
       if (i === keys.length - 1) {
-        e.thunks.push(thunk);
+        if (!e.thunk) e.thunk = thunk;
+        else (e.more ??= []).push(thunk);
       } else {
         e.child ??= new PathBuilder(bindingSpan);
         node = e.child;
@@ -535,7 +529,12 @@ class PathBuilder {
   build(ev: Evaluator): AttrsValue {
     const attrs = new Map<string, Attr>();
     for (const [name, e] of this.entries) {
-      const sources: Thunk[] = [...e.thunks];
+      // The common case, `name = value;` once: no merging, no extra arrays.
+      if (e.thunk && !e.more && !e.child) {
+        attrs.set(name, { thunk: e.thunk, keySpan: e.keySpan, bindingSpan: e.bindingSpan });
+        continue;
+      }
+      const sources: Thunk[] = [...(e.thunk ? [e.thunk] : []), ...(e.more ?? [])];
       if (e.child) {
         const child = e.child;
         sources.unshift(new Thunk(() => child.build(ev)));

@@ -110,6 +110,11 @@ export type Value =
 
 export const UNKNOWN: UnknownValue = Object.freeze({ kind: 'unknown' }) as UnknownValue;
 
+/** What a thunk of an expression evaluates: the node, in a scope, by its file's evaluator. */
+interface NodeThunkSource {
+  eval(node: SyntaxNode, scope: Scope): Value;
+}
+
 /**
  * A lazily computed value. Forcing a thunk that is already being forced
  * (`let a = a; in a`) gives unknown instead of recursing.
@@ -117,6 +122,11 @@ export const UNKNOWN: UnknownValue = Object.freeze({ kind: 'unknown' }) as Unkno
 export class Thunk {
   private state: 0 | 1 | 2 = 0; // 0 pending, 1 forcing, 2 done
   private result: Value = UNKNOWN;
+  // An expression thunk keeps its node and scope instead of a closure: the
+  // reader makes one per binding and list element, ~100k for a 1 MB file.
+  private ev: NodeThunkSource | undefined = undefined;
+  private node: SyntaxNode = 0;
+  private scope: Scope | undefined = undefined;
 
   constructor(private compute: (() => Value) | undefined) {}
 
@@ -127,15 +137,27 @@ export class Thunk {
     return t;
   }
 
+  /** The thunk of `node` in `scope`, evaluated by `ev`. */
+  static expr(ev: NodeThunkSource, node: SyntaxNode, scope: Scope): Thunk {
+    const t = new Thunk(undefined);
+    t.ev = ev;
+    t.node = node;
+    t.scope = scope;
+    return t;
+  }
+
   force(): Value {
     if (this.state === 2) return this.result;
     if (this.state === 1) return UNKNOWN;
     this.state = 1;
     try {
-      this.result = this.compute ? this.compute() : UNKNOWN;
+      if (this.ev) this.result = this.ev.eval(this.node, this.scope as Scope);
+      else if (this.compute) this.result = this.compute();
     } finally {
       this.state = 2;
       this.compute = undefined;
+      this.ev = undefined;
+      this.scope = undefined;
     }
     return this.result;
   }

@@ -1,0 +1,35 @@
+// The whole syntax tree in preorder, as parallel arrays (see flatten.c).
+#ifndef NIX_BUILDERS_FLATTEN_H
+#define NIX_BUILDERS_FLATTEN_H
+
+#include <stdint.h>
+
+#include "tree_sitter/api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { NIX_FLAT_NAMED = 1, NIX_FLAT_MISSING = 2, NIX_FLAT_HAS_ERROR = 4, NIX_FLAT_EXTRA = 8 };
+
+typedef struct {
+  uint32_t count;
+  uint32_t capacity;
+  uint16_t *symbol;  // public symbol (aliases applied), as ts_node_symbol
+  uint16_t *field;   // the field this node has in its parent, 0 none, as ts_tree_cursor_current_field_id
+  uint32_t *start;   // start and end offsets, in UTF-16 units (bytes / 2 of the UTF-16LE input)
+  uint32_t *end;
+  int32_t *next;     // the next sibling, -1 none
+  uint32_t *stop;    // the index after the node's last descendant (first child, if any, is index + 1)
+  uint8_t *flags;    // NIX_FLAT_*
+} NixFlat;
+
+// Fills `out` (zero-initialised by the caller). Returns 0, or -1 when out of memory.
+int nix_flatten(const TSTree *tree, NixFlat *out);
+void nix_flat_free(NixFlat *flat);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
