@@ -115,24 +115,30 @@ interface NodeThunkSource {
   eval(node: SyntaxNode, scope: Scope): Value;
 }
 
+/** Marks a thunk being forced (`let a = a; in a` reads itself: unknown, not a loop). */
+const FORCING: UnknownValue = Object.freeze({ kind: 'unknown' }) as UnknownValue;
+
 /**
  * A lazily computed value. Forcing a thunk that is already being forced
  * (`let a = a; in a`) gives unknown instead of recursing.
+ *
+ * Kept small (four fields): a 1 MB file makes ~100k of them, all alive as long
+ * as the read module, and the young-generation GC copies every survivor.
  */
 export class Thunk {
-  private state: 0 | 1 | 2 = 0; // 0 pending, 1 forcing, 2 done
-  private result: Value = UNKNOWN;
-  // An expression thunk keeps its node and scope instead of a closure: the
-  // reader makes one per binding and list element, ~100k for a 1 MB file.
-  private ev: NodeThunkSource | undefined = undefined;
+  /** The value once forced; FORCING while being forced; undefined before. */
+  private result: Value | undefined = undefined;
+  /** A closure, or (for an expression thunk, without a closure) the evaluator of `node` in `scope`. */
+  private source: (() => Value) | NodeThunkSource | undefined;
   private node: SyntaxNode = 0;
   private scope: Scope | undefined = undefined;
 
-  constructor(private compute: (() => Value) | undefined) {}
+  constructor(compute: (() => Value) | undefined) {
+    this.source = compute;
+  }
 
   static of(value: Value): Thunk {
     const t = new Thunk(undefined);
-    t.state = 2;
     t.result = value;
     return t;
   }
@@ -140,26 +146,27 @@ export class Thunk {
   /** The thunk of `node` in `scope`, evaluated by `ev`. */
   static expr(ev: NodeThunkSource, node: SyntaxNode, scope: Scope): Thunk {
     const t = new Thunk(undefined);
-    t.ev = ev;
+    t.source = ev;
     t.node = node;
     t.scope = scope;
     return t;
   }
 
   force(): Value {
-    if (this.state === 2) return this.result;
-    if (this.state === 1) return UNKNOWN;
-    this.state = 1;
+    const r = this.result;
+    if (r !== undefined) return r === FORCING ? UNKNOWN : r;
+    this.result = FORCING;
+    let value: Value = UNKNOWN;
     try {
-      if (this.ev) this.result = this.ev.eval(this.node, this.scope as Scope);
-      else if (this.compute) this.result = this.compute();
+      const src = this.source;
+      if (typeof src === 'function') value = src();
+      else if (src) value = src.eval(this.node, this.scope as Scope);
     } finally {
-      this.state = 2;
-      this.compute = undefined;
-      this.ev = undefined;
+      this.result = value;
+      this.source = undefined;
       this.scope = undefined;
     }
-    return this.result;
+    return value;
   }
 }
 
