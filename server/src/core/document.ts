@@ -1,6 +1,6 @@
 // An open document: its text and tree, updated incrementally (edit a copy of
-// the tree's handle + reparse) on each change. Positions are LSP positions (UTF-16 columns), which
-// are also what node-tree-sitter uses for string input.
+// the tree's handle + reparse) on each change. Positions are LSP positions
+// (UTF-16 columns), which are also the tree's offsets (it parses UTF-16).
 import { parseNix, type Tree, type TreeEdit } from './parser';
 import { LineIndex, type Range } from './span';
 

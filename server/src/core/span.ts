@@ -1,5 +1,5 @@
 // Source locations. Offsets count UTF-16 code units, as LSP columns and
-// node-tree-sitter's string-input indices both do, so nothing is converted twice.
+// the tree's offsets (the text is parsed as UTF-16) both do, so nothing is converted twice.
 
 export interface Position {
   line: number;
