@@ -13,8 +13,17 @@ function lineIndent(text: string, offset: number): string {
   return /^[ \t]*/.exec(text.slice(start))?.[0] ?? '';
 }
 
+// The line break of the last text asked about: a fix per builder asks about the
+// same file each time, and scanning a 1 MB file for "\r\n" took longer than the fix.
+let lastText: string | undefined;
+let lastEol = '\n';
+
 function eol(text: string): string {
-  return text.includes('\r\n') ? '\r\n' : '\n';
+  if (text !== lastText) {
+    lastEol = text.includes('\r\n') ? '\r\n' : '\n';
+    lastText = text;
+  }
+  return lastEol;
 }
 
 /** Inserts `"name"` before the closing bracket of a list literal. */
@@ -98,9 +107,21 @@ export function namesFor(chain: SshChain): string[] {
   return [...new Set(names.map((n) => n.toLowerCase()))];
 }
 
+// The knownHosts names of a model, gathered once rather than for every builder's fix.
+const takenNames = new WeakMap<Model, Set<string>>();
+
+function knownHostNames(model: Model): Set<string> {
+  let taken = takenNames.get(model);
+  if (!taken) {
+    taken = new Set(model.knownHosts.map((h) => h.name));
+    takenNames.set(model, taken);
+  }
+  return taken;
+}
+
 /** A free attribute name for a new knownHosts entry (the alias, unless taken). */
 function entryName(model: Model, alias: string): string {
-  const taken = new Set(model.knownHosts.map((h) => h.name));
+  const taken = knownHostNames(model);
   if (!taken.has(alias)) return alias;
   for (let i = 2; ; i++) if (!taken.has(`${alias}-${i}`)) return `${alias}-${i}`;
 }

@@ -5,12 +5,12 @@ import { isIP } from 'node:net';
 import type { Environment, ExternalFile, Resolution } from './environment';
 import { unwrap } from './eval/module';
 import type { Value } from './eval/value';
-import { type KnownHostsLine, lookupHostKeys, parseKnownHosts } from './known-hosts';
+import { type KnownHostsLine, KnownHostsIndex, parseKnownHosts } from './known-hosts';
 import type { Builder, KnownHost, Model } from './model';
 import type { Span } from './span';
 import { parseSshConfig } from './ssh-config';
 import { resolveFrom } from './imports';
-import { decodePublicHostKey, parsePublicKeyLine, type PublicKey } from './ssh-keys';
+import { KeyMemo, type PublicKey } from './ssh-keys';
 import { resolveChain, type SshChain, type SshSource } from './ssh-resolve';
 
 export interface KeyEntry {
@@ -67,22 +67,60 @@ function stringList(v: Value | undefined): { items: string[]; complete: boolean 
   return { items, complete };
 }
 
+/** Host names, and whether they are all known. */
+type NameList = { items: string[]; complete: boolean };
+
+/**
+ * A known host's names: hostNames, or failing that its attribute name and
+ * extraHostNames. (extraHostNames is read either way, first: see the constructor.)
+ */
+function knownHostNames(h: KnownHost): NameList {
+  const extra = stringList(h.attrs.get('extraHostNames')?.value);
+  const hostNames = h.attrs.get('hostNames');
+  return hostNames ? stringList(hostNames.value) : { items: [h.name, ...extra.items], complete: extra.complete };
+}
+
 /** A name ssh could be given: not empty, no blanks, `/`, `@`, control or replacement characters, no leading `-`. */
 function isPlausibleHost(host: string): boolean {
    
   return host !== '' && !host.startsWith('-') && !/[\s/@\u0000-\u001f\u007f\ufffd]/.test(host);
 }
 
+/** A `[host]:port` name in a known-hosts entry. */
+interface PortPattern {
+  entry: KeyEntry;
+  pattern: string;
+  port: number;
+}
+
 export class HostAnalysis {
   readonly rootSources: SshSource[];
   readonly yourSources: SshSource[];
-  private readonly entries: KeyEntry[];
+  /** Public keys read for this analysis; the bad-*-key rules read the same values. */
+  readonly parsedKeys = new KeyMemo();
+  /** The names of each of model.knownHosts, in its order: read at once, see the constructor. */
+  private readonly knownHostNameLists: NameList[];
+  /**
+   * Every known-hosts entry; made on the first key check (none when keys are not
+   * checked): parsing and fingerprinting thousands of keys is most of the work.
+   */
+  private entryList?: KeyEntry[];
   private readonly lines = new Map<KnownHostsLine, KeyEntry>();
   private readonly etcHosts: Map<string, string>;
   private readonly etcHostsComplete: boolean;
   private readonly cache = new Map<Builder, BuilderHost | undefined>();
-  private readonly rootLines: KnownHostsLine[];
-  private readonly yourLines: KnownHostsLine[];
+  /**
+   * The entries as known_hosts lines, indexed once: with thousands of builders
+   * and entries, scanning every line for every builder made the host checks
+   * quadratic. Made on the first key check (none when keys are not checked).
+   */
+  private knownLines?: { root: KnownHostsIndex; yours: KnownHostsIndex };
+  /** The user's ssh_config before root's: the chain ssh would follow for the editing user. */
+  private readonly allSources: SshSource[];
+  /** Some entry root's ssh reads might cover any name: keys are then unknown. Made with the entries. */
+  private rootUncertainMemo?: boolean;
+  /** Root's `[host]:port` patterns by lowercased host, in entry and pattern order; made on first use. */
+  private portPatterns?: Map<string, PortPattern[]>;
 
   constructor(
     private readonly model: Model,
@@ -97,33 +135,45 @@ export class HostAnalysis {
     // NixOS writes extraConfig at the top of /etc/ssh/ssh_config: it comes first.
     this.rootSources = [nix, ...env.sshConfigFiles.filter((f) => !f.notRoot).map(fromFile)];
     this.yourSources = env.sshConfigFiles.filter((f) => f.notRoot).map(fromFile);
-    this.entries = [...this.nixEntries(), ...this.fileEntries()];
-    this.rootLines = this.asLines((e) => !e.notRoot);
-    this.yourLines = this.asLines((e) => e.notRoot);
+    this.allSources = [...this.yourSources, ...this.rootSources];
+    // The lists are lazy values: they are read here, in the order they always
+    // were, because a file's evaluation budget is shared and the order of first
+    // reads decides what an exhausted budget leaves unknown.
+    this.knownHostNameLists = model.knownHosts.map(knownHostNames);
     const { map, complete } = this.readNetworkingHosts();
     this.etcHosts = map;
     this.etcHostsComplete = complete;
   }
 
+  private get entries(): KeyEntry[] {
+    this.entryList ??= [...this.nixEntries(), ...this.fileEntries()];
+    return this.entryList;
+  }
+
+  private get rootUncertain(): boolean {
+    this.rootUncertainMemo ??= this.entries.some((e) => e.uncertain && !e.notRoot);
+    return this.rootUncertainMemo;
+  }
+
   private nixEntries(): KeyEntry[] {
     const out: KeyEntry[] = [];
-    for (const h of this.model.knownHosts) {
-      const hostNames = h.attrs.get('hostNames');
-      const extra = stringList(h.attrs.get('extraHostNames')?.value);
-      const names = hostNames ? stringList(hostNames.value) : { items: [h.name, ...extra.items], complete: extra.complete };
+    for (const [i, h] of this.model.knownHosts.entries()) {
+      const names = this.knownHostNameLists[i] as NameList;
       let key: PublicKey | undefined;
       const pk = str(h.attrs.get('publicKey')?.value);
       const pkFile = h.attrs.get('publicKeyFile')?.value;
       if (pk !== undefined) {
-        const r = parsePublicKeyLine(pk);
+        const r = this.parsedKeys.publicKeyLine(pk);
         if ('key' in r) key = r.key;
       } else if (pkFile && (pkFile.kind === 'path' || pkFile.kind === 'string') && this.env.readFile) {
         const p = pkFile.value.startsWith('/') ? pkFile.value : resolveFrom(h.file, pkFile.value);
         const text = this.env.readFile(p);
-        const r = text === undefined ? undefined : parsePublicKeyLine(text.trim());
+        const r = text === undefined ? undefined : this.parsedKeys.publicKeyLine(text.trim());
         if (r && 'key' in r) key = r.key;
       }
-      const ca = unwrap(h.attrs.get('certAuthority')?.value ?? { kind: 'bool', value: false, span: h.span });
+      // Unset is `false`: no marker, nothing uncertain.
+      const caValue = h.attrs.get('certAuthority')?.value;
+      const ca = caValue && unwrap(caValue);
       out.push({
         patterns: names.items,
         marker: ca?.kind === 'bool' && ca.value ? 'cert-authority' : undefined,
@@ -192,8 +242,24 @@ export class HostAnalysis {
     return out;
   }
 
-  private lookup(lines: KnownHostsLine[], host: string, port: number) {
-    const r = lookupHostKeys(lines, host, port);
+  private get rootLines(): KnownHostsIndex {
+    return this.indexedLines().root;
+  }
+
+  private get yourLines(): KnownHostsIndex {
+    return this.indexedLines().yours;
+  }
+
+  private indexedLines(): { root: KnownHostsIndex; yours: KnownHostsIndex } {
+    this.knownLines ??= {
+      root: new KnownHostsIndex(this.asLines((e) => !e.notRoot)),
+      yours: new KnownHostsIndex(this.asLines((e) => e.notRoot)),
+    };
+    return this.knownLines;
+  }
+
+  private lookup(lines: KnownHostsIndex, host: string, port: number) {
+    const r = lines.lookup(host, port);
     const entry = (l: KnownHostsLine) => this.lines.get(l) as KeyEntry;
     return {
       matches: r.matches.map((m) => ({ entry: entry(m.line), via: m.via })),
@@ -214,7 +280,7 @@ export class HostAnalysis {
     const userValue = b.attrs.get('sshUser')?.value;
     const user = str(userValue);
     const chain = resolveChain(host, user, this.rootSources);
-    const yours = this.yourSources.length > 0 ? resolveChain(host, user, [...this.yourSources, ...this.rootSources]) : undefined;
+    const yours = this.yourSources.length > 0 ? resolveChain(host, user, this.allSources) : undefined;
     const yoursChain = yours && (yours.hostName !== chain.hostName || yours.port !== chain.port) ? yours : undefined;
     return { chain, yoursChain, address: this.address(chain), keys: this.keys(b, chain) };
   }
@@ -245,7 +311,7 @@ export class HostAnalysis {
 
     // Nix writes "<hostName as written> <key>" to a known_hosts file of its own.
     const phk = str(b.attrs.get('publicHostKey')?.value);
-    const phkDecoded = phk !== undefined ? decodePublicHostKey(phk) : undefined;
+    const phkDecoded = phk !== undefined ? this.parsedKeys.publicHostKey(phk) : undefined;
     if (phk !== undefined) {
       const written = chain.alias.toLowerCase();
       if (written === chain.lookupName) {
@@ -257,7 +323,7 @@ export class HostAnalysis {
         };
       }
     }
-    if (this.model.knownHostsDefs.partial || this.entries.some((e) => e.uncertain && !e.notRoot)) return { kind: 'unknown' };
+    if (this.model.knownHostsDefs.partial || this.rootUncertain) return { kind: 'unknown' };
 
     // The key may be there under another name: the alias, the HostName, another port.
     const others: { entry: KeyEntry; name: string }[] = [];
@@ -266,17 +332,34 @@ export class HostAnalysis {
     for (const name of candidates) {
       for (const m of this.lookup(rootLines, name, 22).matches) others.push({ entry: m.entry, name });
     }
-    for (const e of this.entries) {
-      if (e.notRoot) continue;
-      for (const p of e.patterns) {
-        const m = /^\[([^\]]+)\]:(\d+)$/.exec(p);
-        if (m && m[1]?.toLowerCase() === chain.hostName.toLowerCase() && Number(m[2]) !== chain.port && !others.some((o) => o.entry === e)) {
-          others.push({ entry: e, name: p });
-        }
-      }
+    for (const { entry, pattern, port } of this.portPatternsOf(chain.hostName)) {
+      if (port !== chain.port && !others.some((o) => o.entry === entry)) others.push({ entry, name: pattern });
     }
     if (others.length > 0 || phk !== undefined) return { kind: 'mismatch', entries: others, publicHostKey: phk !== undefined };
     const yours = this.lookup(this.yourLines, lookupHost, lookupPort).matches.map((m) => m.entry);
     return { kind: 'missing', elsewhere: yours };
+  }
+
+  /** The `[host]:port` names of root's entries for this host (any case), in entry and pattern order. */
+  private portPatternsOf(host: string): PortPattern[] {
+    this.portPatterns ??= this.indexPortPatterns();
+    return this.portPatterns.get(host.toLowerCase()) ?? [];
+  }
+
+  private indexPortPatterns(): Map<string, PortPattern[]> {
+    const map = new Map<string, PortPattern[]>();
+    for (const entry of this.entries) {
+      if (entry.notRoot) continue;
+      for (const pattern of entry.patterns) {
+        const m = /^\[([^\]]+)\]:(\d+)$/.exec(pattern);
+        if (!m) continue;
+        const host = (m[1] ?? '').toLowerCase();
+        const list = map.get(host);
+        const p = { entry, pattern, port: Number(m[2]) };
+        if (list) list.push(p);
+        else map.set(host, [p]);
+      }
+    }
+    return map;
   }
 }

@@ -230,23 +230,42 @@ function globMatch(s: string, p: string): boolean {
   return pi === p.length;
 }
 
-/** Whether a `|1|salt|hash` entry is the hash of `name` (host_hash + exact comparison). */
-function hashedMatches(entry: string, name: string): boolean {
-  if (!entry.startsWith(HASH_MAGIC)) return false;
+/** A `|1|salt|hash` field ssh can read: the salt decoded, the HMAC-SHA1 it holds (base64). */
+interface HashedName {
+  salt: Buffer;
+  mac: string;
+}
+
+function readHashed(entry: string): HashedName | undefined {
+  if (!entry.startsWith(HASH_MAGIC)) return undefined;
   const delim = entry.indexOf('|', HASH_MAGIC.length);
   const b64salt = entry.slice(HASH_MAGIC.length, delim);
-  if (delim < 0 || b64salt.length === 0 || b64salt.length > 1024) return false;
+  if (delim < 0 || b64salt.length === 0 || b64salt.length > 1024) return undefined;
   const salt = Buffer.from(b64salt, 'base64');
-  if (salt.length !== SHA1_BYTES) return false;
+  if (salt.length !== SHA1_BYTES) return undefined;
   // ssh re-encodes the salt and compares the whole string, so only canonical base64 matches.
-  if (hashWithSalt(name, salt) === entry) return true;
+  const prefix = `${HASH_MAGIC}${salt.toString('base64')}|`;
+  return entry.startsWith(prefix) ? { salt, mac: entry.slice(prefix.length) } : undefined;
+}
+
+/** Whether a `|1|salt|hash` entry is the hash of `name` (host_hash + exact comparison). */
+function hashedMatches(entry: string, name: string): boolean {
+  const hashed = readHashed(entry);
+  return hashed !== undefined && hashedNameMatches(hashed, name);
+}
+
+function hashedNameMatches({ salt, mac }: HashedName, name: string): boolean {
+  if (hmacBase64(name, salt) === mac) return true;
   const lower = lowerAscii(name);
-  return lower !== name && hashWithSalt(lower, salt) === entry;
+  return lower !== name && hmacBase64(lower, salt) === mac;
+}
+
+function hmacBase64(name: string, salt: Buffer): string {
+  return createHmac('sha1', salt).update(name, 'utf8').digest('base64');
 }
 
 function hashWithSalt(name: string, salt: Buffer): string {
-  const mac = createHmac('sha1', salt).update(name, 'utf8').digest('base64');
-  return `${HASH_MAGIC}${salt.toString('base64')}|${mac}`;
+  return `${HASH_MAGIC}${salt.toString('base64')}|${hmacBase64(name, salt)}`;
 }
 
 /**
@@ -303,11 +322,19 @@ export function hashHostName(name: string, salt?: Buffer): string {
 // ---------------------------------------------------------------------------
 // Lookup (sshconnect.c check_host_key).
 
-function pushOnce(list: KnownHostsLine[], seen: Set<KnownHostsLine>, line: KnownHostsLine): void {
-  if (!seen.has(line)) {
-    seen.add(line);
-    list.push(line);
+/** The lines of a, then of b, each once (a lone line needs no set to say so). */
+function distinct(a: KnownHostsLine[], b: KnownHostsLine[]): KnownHostsLine[] {
+  if (b.length === 0 && a.length <= 1) return a;
+  if (a.length === 0 && b.length <= 1) return b;
+  const out: KnownHostsLine[] = [];
+  const seen = new Set<KnownHostsLine>();
+  for (const line of [...a, ...b]) {
+    if (!seen.has(line)) {
+      seen.add(line);
+      out.push(line);
+    }
   }
+  return out;
 }
 
 /**
@@ -328,6 +355,21 @@ export function lookupHostKeys(
   host: string,
   port: number,
 ): { matches: HostKeyMatch[]; revoked: KnownHostsLine[]; certAuthorities: KnownHostsLine[] } {
+  return lookupAmong(lines, host, port, (line, name) => matchesHost(line.patterns, name));
+}
+
+type HostKeyLookup = ReturnType<typeof lookupHostKeys>;
+
+/**
+ * lookupHostKeys over `lines`, which must hold every line that can match the
+ * host (in file order); `matches` tells whether a line matches a name.
+ */
+function lookupAmong(
+  lines: Iterable<KnownHostsLine>,
+  host: string,
+  port: number,
+  matches: (line: KnownHostsLine, name: string) => boolean,
+): HostKeyLookup {
   const name = knownHostsName(host, port);
   const bare = knownHostsName(host, SSH_DEFAULT_PORT);
   const withPort = name !== bare;
@@ -339,8 +381,8 @@ export function lookupHostKeys(
   const revPort: KnownHostsLine[] = [];
   const revBare: KnownHostsLine[] = [];
   for (const line of lines) {
-    const onPort = matchesHost(line.patterns, name);
-    const onBare = withPort && matchesHost(line.patterns, bare);
+    const onPort = matches(line, name);
+    const onBare = withPort && matches(line, bare);
     if ((!onPort && !onBare) || line.key === undefined) continue;
     const [port, bareList] =
       line.marker === 'cert-authority' ? [caPort, caBare] : line.marker === 'revoked' ? [revPort, revBare] : [plainPort, plainBare];
@@ -348,23 +390,96 @@ export function lookupHostKeys(
     if (onBare) bareList.push(line);
   }
 
-  const matches: HostKeyMatch[] =
+  const hostMatches: HostKeyMatch[] =
     plainPort.length > 0 || !withPort
       ? plainPort.map((line) => ({ line, via: 'exact' as const }))
       : plainBare.map((line) => ({ line, via: 'bare-host-fallback' as const }));
 
-  const certAuthorities: KnownHostsLine[] = [];
-  const seenCa = new Set<KnownHostsLine>();
-  for (const l of caPort) pushOnce(certAuthorities, seenCa, l);
-  for (const l of caBare) pushOnce(certAuthorities, seenCa, l);
+  const certAuthorities = distinct(caPort, caBare);
 
   // ssh consults the bare host after a plain key finds nothing for [host]:port, or after
   // a certificate's CA is not among the [host]:port CAs.
   const bareConsulted = withPort && (plainPort.length === 0 || caBare.length > 0);
-  const revoked: KnownHostsLine[] = [];
-  const seenRev = new Set<KnownHostsLine>();
-  for (const l of revPort) pushOnce(revoked, seenRev, l);
-  if (bareConsulted) for (const l of revBare) pushOnce(revoked, seenRev, l);
+  const revoked = distinct(revPort, bareConsulted ? revBare : []);
 
-  return { matches, revoked, certAuthorities };
+  return { matches: hostMatches, revoked, certAuthorities };
+}
+
+// ---------------------------------------------------------------------------
+// Indexed lookup, for many hosts against the same lines.
+
+/** A line's patterns are plain names: no `*`, `?` or `!`, not hashed, not too long for ssh. */
+function isPlainPattern(p: string): boolean {
+  return p.length > 0 && p.length < MAX_SUBPATTERN && !/[*?!]/.test(p);
+}
+
+/** The ascending union of two ascending lists of indices. */
+function mergeAscending(a: readonly number[], b: readonly number[]): readonly number[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i] ?? Infinity;
+    const y = b[j] ?? Infinity;
+    if (x <= y) i++;
+    if (y <= x) j++;
+    out.push(Math.min(x, y));
+  }
+  return out;
+}
+
+const NONE: readonly number[] = [];
+
+/**
+ * lookupHostKeys for many hosts against the same lines, with the same answers.
+ * A line of plain names (no wildcard, negation or hash) can only match a name
+ * it spells, so such lines are found through a map by name, and only the other
+ * lines are tried for every lookup: 2,000 builders against 2,000 knownHosts
+ * entries were 4,000,000 pattern matches. Hashed lines keep their decoded salt.
+ * The lines must not change while the index is used.
+ */
+export class KnownHostsIndex {
+  /** Lowercased plain name → indices of the lines that list it, ascending. */
+  private readonly byName = new Map<string, number[]>();
+  /** Indices of the other lines (wildcards, negation, hashed, …), ascending. */
+  private readonly others: number[] = [];
+  /** Each hashed line in `others`, read once (null: ssh does not read it as hashed). */
+  private readonly hashed = new Map<KnownHostsLine, HashedName | null>();
+
+  constructor(readonly lines: readonly KnownHostsLine[]) {
+    lines.forEach((line, i) => this.add(line, i));
+  }
+
+  private add(line: KnownHostsLine, i: number): void {
+    const first = line.patterns[0];
+    if (first === undefined || first.startsWith('|') || !line.patterns.every(isPlainPattern)) {
+      this.others.push(i);
+      if (first?.startsWith('|') && line.patterns.length === 1) this.hashed.set(line, readHashed(first) ?? null);
+      return;
+    }
+    for (const name of new Set(line.patterns.map(lowerAscii))) {
+      const list = this.byName.get(name);
+      if (list) list.push(i);
+      else this.byName.set(name, [i]);
+    }
+  }
+
+  lookup(host: string, port: number): HostKeyLookup {
+    const name = knownHostsName(host, port);
+    const bare = knownHostsName(host, SSH_DEFAULT_PORT);
+    const named = mergeAscending(this.byName.get(name) ?? NONE, name === bare ? NONE : (this.byName.get(bare) ?? NONE));
+    const candidates = mergeAscending(named, this.others);
+    if (candidates.length === 0) return { matches: [], revoked: [], certAuthorities: [] };
+    const lines = candidates.map((i) => this.lines[i] as KnownHostsLine);
+    return lookupAmong(lines, host, port, (line, n) => this.matches(line, n));
+  }
+
+  /** matchesHost, with a hashed line read once. */
+  private matches(line: KnownHostsLine, name: string): boolean {
+    const hashed = this.hashed.get(line);
+    if (hashed === undefined) return matchesHost(line.patterns, name);
+    return hashed !== null && hashedNameMatches(hashed, name);
+  }
 }

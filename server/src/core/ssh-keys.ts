@@ -1,5 +1,5 @@
 // Parses, validates, fingerprints and base64-wraps OpenSSH public host keys the way NixOS options hold them.
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, hash } from 'node:crypto';
 
 /** Host key types OpenSSH accepts in known_hosts (SPEC §1.5). */
 export const HOST_KEY_TYPES: readonly string[] = Object.freeze([
@@ -93,12 +93,28 @@ export function isStandardBase64(s: string): boolean {
   return /^[A-Za-z0-9+/]+={0,2}$/.test(s);
 }
 
+// The value of each base64 character (standard alphabet), -1 for any other code unit below 128.
+const BASE64_VALUES: readonly number[] = (() => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const values = new Array<number>(128).fill(-1);
+  for (let i = 0; i < alphabet.length; i++) values[alphabet.charCodeAt(i)] = i;
+  return values;
+})();
+
 /**
- * Whether OpenSSH's b64_pton takes s as a key blob: padded to a multiple of
- * four, and unused bits zero; i.e. s is exactly the canonical encoding.
+ * Whether OpenSSH's b64_pton takes s as a key blob: the standard alphabet,
+ * padded to a multiple of four, unused bits zero; i.e. s is exactly the
+ * canonical encoding of its bytes. Checked character by character rather than
+ * by decoding and encoding again: one string less per key.
  */
 function isCanonicalBase64(s: string): boolean {
-  return isStandardBase64(s) && Buffer.from(s, 'base64').toString('base64') === s;
+  const n = s.length;
+  if (n === 0 || n % 4 !== 0) return false;
+  const pad = s.charCodeAt(n - 1) !== 61 /* = */ ? 0 : s.charCodeAt(n - 2) !== 61 ? 1 : 2;
+  for (let i = 0; i < n - pad; i++) if ((BASE64_VALUES[s.charCodeAt(i)] ?? -1) < 0) return false;
+  // The last character before the padding carries 2 (one `=`) or 4 (two) unused bits.
+  const last = BASE64_VALUES[s.charCodeAt(n - pad - 1)] ?? -1;
+  return pad === 0 || (last & (pad === 1 ? 0x3 : 0xf)) === 0;
 }
 
 /** base64 of the whole line, as `base64 -w0 file.pub` prints it (the file ends in a newline). */
@@ -114,8 +130,16 @@ export function fingerprintLine(key: PublicKey): string {
   return `${key.bits} ${key.fingerprint} ${comment} (${label})`;
 }
 
+// crypto.hash (Node >= 20.12) makes no Hash object: under half the cost of
+// createHash for a key blob, which counts with thousands of knownHosts keys.
+const sha256Base64: (data: Buffer) => string =
+  typeof hash === 'function' ? (data) => hash('sha256', data, 'base64') : (data) => createHash('sha256').update(data).digest('base64');
+
 function fingerprintOf(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  const digest = sha256Base64(blob);
+  let end = digest.length;
+  while (end > 0 && digest.charCodeAt(end - 1) === 61 /* = */) end--;
+  return `SHA256:${digest.slice(0, end)}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -130,12 +154,28 @@ class WireReader {
   }
 
   string(): Buffer | undefined {
+    const start = this.pos + 4;
+    const n = this.skip();
+    return n === undefined ? undefined : this.buf.subarray(start, start + n);
+  }
+
+  /** Reads past the next string without making a Buffer of it; its length, or undefined when cut off. */
+  skip(): number | undefined {
     if (this.remaining < 4) return undefined;
     const n = this.buf.readUInt32BE(this.pos);
     if (n > this.remaining - 4) return undefined;
-    const out = this.buf.subarray(this.pos + 4, this.pos + 4 + n);
     this.pos += 4 + n;
-    return out;
+    return n;
+  }
+
+  /** Whether the next string is the ASCII text `text`; if so, reads past it (no Buffer, no string made). */
+  skipIf(text: string): boolean {
+    if (this.remaining < 4) return false;
+    const n = this.buf.readUInt32BE(this.pos);
+    if (n !== text.length || n > this.remaining - 4) return false;
+    for (let i = 0; i < n; i++) if (this.buf[this.pos + 4 + i] !== text.charCodeAt(i)) return false;
+    this.pos += 4 + n;
+    return true;
   }
 }
 
@@ -165,22 +205,25 @@ type BlobCheck = { bits: number } | { kind: 'bad-blob' | 'blob-type-mismatch'; d
 /** Validates a decoded blob against the declared type, as sshkey_from_blob would. */
 function checkBlob(declared: string, blob: Buffer): BlobCheck {
   const r = new WireReader(blob);
-  const inner = typeName(r.string());
-  if (inner === undefined) {
-    return { kind: 'bad-blob', detail: 'it does not start with a key type, so it is not an OpenSSH public key' };
-  }
-  if (inner !== declared) {
-    return { kind: 'blob-type-mismatch', detail: `the key data is a \`${inner}\` key`, inner };
+  // The usual case, the declared type (printable ASCII), is read without making a string of it.
+  if (!r.skipIf(declared)) {
+    const inner = typeName(r.string());
+    if (inner === undefined) {
+      return { kind: 'bad-blob', detail: 'it does not start with a key type, so it is not an OpenSSH public key' };
+    }
+    if (inner !== declared) {
+      return { kind: 'blob-type-mismatch', detail: `the key data is a \`${inner}\` key`, inner };
+    }
   }
   const truncated: BlobCheck = { kind: 'bad-blob', detail: 'it is truncated' };
   let bits: number;
   switch (declared) {
     case 'ssh-ed25519':
     case 'sk-ssh-ed25519@openssh.com': {
-      const pk = r.string();
-      if (!pk) return truncated;
-      if (pk.length !== 32) {
-        return { kind: 'bad-blob', detail: `an Ed25519 key is 32 bytes, this one is ${pk.length}` };
+      const pkLength = r.skip();
+      if (pkLength === undefined) return truncated;
+      if (pkLength !== 32) {
+        return { kind: 'bad-blob', detail: `an Ed25519 key is 32 bytes, this one is ${pkLength}` };
       }
       bits = 256;
       break;
@@ -236,8 +279,7 @@ function checkBlob(declared: string, blob: Buffer): BlobCheck {
   }
   if (declared.startsWith('sk-')) {
     // Security-key keys carry the FIDO application ("ssh:...") after the key.
-    const app = r.string();
-    if (!app) return truncated;
+    if (r.skip() === undefined) return truncated;
   }
   if (r.remaining !== 0) return { kind: 'bad-blob', detail: `it has ${r.remaining} unexpected trailing bytes` };
   return { bits };
@@ -363,8 +405,29 @@ function blobBase64Problem(type: string, blob: string): KeyProblem {
 
 /** A public key line "type blob [comment]", as in a .pub file or knownHosts.<name>.publicKey. */
 export function parsePublicKeyLine(line: string): { key: PublicKey } | { problem: KeyProblem } {
+  const r = checkPublicKeyLine(line);
+  return 'problem' in r ? r : { key: keyOf(r.checked) };
+}
+
+/** A key line that passed every check: all of its PublicKey but the fingerprint. */
+interface CheckedKeyLine {
+  type: string;
+  blob: string;
+  comment?: string;
+  bits: number;
+  bytes: Buffer;
+}
+
+function keyOf({ type, blob, comment, bits, bytes }: CheckedKeyLine): PublicKey {
+  const key: PublicKey = { type, blob, bits, fingerprint: fingerprintOf(bytes) };
+  if (comment !== undefined) key.comment = comment;
+  return key;
+}
+
+/** parsePublicKeyLine's checks, without the fingerprint (which only a key that is shown needs). */
+function checkPublicKeyLine(line: string): { checked: CheckedKeyLine } | { problem: KeyProblem } {
   // Like sshkey_try_load_public: leading blanks are skipped and the line ends at CR or LF.
-  let s = line.replace(/^\s+/, '');
+  let s = line.trimStart(); // as replace(/^\s+/, ''): trim's white space is exactly \s
   const eol = s.search(/[\r\n]/);
   if (eol >= 0) s = s.slice(0, eol);
   if (s.trim() === '') {
@@ -394,8 +457,8 @@ export function parsePublicKeyLine(line: string): { key: PublicKey } | { problem
     };
   }
   if (!isCanonicalBase64(blob)) return { problem: blobBase64Problem(type, blob) };
-
   const bytes = Buffer.from(blob, 'base64');
+
   const check = checkBlob(type, bytes);
   if ('kind' in check) {
     if (check.kind === 'blob-type-mismatch') {
@@ -416,29 +479,35 @@ export function parsePublicKeyLine(line: string): { key: PublicKey } | { problem
       },
     };
   }
-  const key: PublicKey = { type, blob, bits: check.bits, fingerprint: fingerprintOf(bytes) };
-  if (comment !== undefined) key.comment = comment;
-  return { key };
+  return { checked: { type, blob, comment, bits: check.bits, bytes } };
 }
 
 // ---------------------------------------------------------------------------
 // nix.buildMachines.*.publicHostKey: base64 of the whole key line.
 
-type DecodeResult =
-  | { key: PublicKey; line: string }
-  | { problem: KeyProblem; fix?: PublicHostKeyFix };
+/** Why a publicHostKey value is unusable, with a fix when the intended key is clear. */
+export type HostKeyProblem = { problem: KeyProblem; fix?: PublicHostKeyFix };
 
-function hostKeyProblem(kind: KeyProblem['kind'], message: string, fix?: PublicHostKeyFix): DecodeResult {
+export type DecodeResult = { key: PublicKey; line: string } | HostKeyProblem;
+
+/** decodePublicHostKey's answer before the key's fingerprint is made. */
+type CheckedHostKey = { checked: CheckedKeyLine; line: string } | HostKeyProblem;
+
+function hostKeyProblem(kind: KeyProblem['kind'], message: string, fix?: PublicHostKeyFix): HostKeyProblem {
   return fix ? { problem: { kind, message }, fix } : { problem: { kind, message } };
 }
 
 const EXPECTED = `It must be the base64 of the whole public key line: the output of ${GENERATE_HINT} run on the builder.`;
 
+// One decoder for every call: making a TextDecoder costs more than decoding a key line.
+// (A failed decode leaves no state behind: decode() without `stream` resets.)
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decodes bytes as UTF-8 text, or undefined when they are binary (invalid UTF-8 or control characters). */
 function asText(bytes: Buffer): string | undefined {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     return undefined;
   }
@@ -452,12 +521,12 @@ function firstLine(text: string): string {
 }
 
 /** Re-states a key-line problem for a publicHostKey whose decoded or pasted line is broken. */
-function wrapLineProblem(prefix: string, problem: KeyProblem, fix?: PublicHostKeyFix): DecodeResult {
+function wrapLineProblem(prefix: string, problem: KeyProblem, fix?: PublicHostKeyFix): HostKeyProblem {
   return hostKeyProblem(problem.kind, `${prefix} ${problem.message}`, fix);
 }
 
 /** The value holds whitespace: a pasted key line, a known_hosts line, or base64 wrapped over lines. */
-function decodeWithWhitespace(v: string): DecodeResult {
+function decodeWithWhitespace(v: string): HostKeyProblem {
   const tokens = v.split(/\s+/);
   const first = tokens[0] ?? '';
 
@@ -467,8 +536,8 @@ function decodeWithWhitespace(v: string): DecodeResult {
     const joined = tokens.join('');
     if (isStandardBase64(joined)) {
       const text = asText(Buffer.from(joined, 'base64'));
-      const parsed = text !== undefined ? parsePublicKeyLine(text) : undefined;
-      if (text !== undefined && parsed && 'key' in parsed) {
+      const parsed = text !== undefined ? checkPublicKeyLine(text) : undefined;
+      if (text !== undefined && parsed && 'checked' in parsed) {
         return hostKeyProblem(
           'not-base64',
           'publicHostKey is base64 split over several lines (`base64` wraps its output unless given -w0), which breaks the /etc/nix/machines line. ' +
@@ -481,8 +550,8 @@ function decodeWithWhitespace(v: string): DecodeResult {
 
   // "ssh-ed25519 AAAA… root@host": the .pub line itself.
   if (isHostKeyType(first)) {
-    const parsed = parsePublicKeyLine(v);
-    if ('key' in parsed) {
+    const parsed = checkPublicKeyLine(v);
+    if ('checked' in parsed) {
       return hostKeyProblem(
         'not-base64',
         'publicHostKey holds a raw public key line, but Nix expects it base64-encoded. ' +
@@ -501,8 +570,8 @@ function decodeWithWhitespace(v: string): DecodeResult {
   const typeAt = tokens.findIndex((t) => isHostKeyType(t));
   if (typeAt > 0) {
     const keyPart = tokens.slice(typeAt).join(' ');
-    const parsed = parsePublicKeyLine(keyPart);
-    if ('key' in parsed) {
+    const parsed = checkPublicKeyLine(keyPart);
+    if ('checked' in parsed) {
       return hostKeyProblem(
         'not-base64',
         'publicHostKey holds a known_hosts line (host names, then the key), but Nix expects only the key line, base64-encoded; ' +
@@ -513,14 +582,14 @@ function decodeWithWhitespace(v: string): DecodeResult {
     return wrapLineProblem(`publicHostKey holds a known_hosts line (Nix expects only the base64 of the key line, see ${GENERATE_HINT}), and its key is broken.`, parsed.problem);
   }
 
-  const parsed = parsePublicKeyLine(v);
+  const parsed = checkPublicKeyLine(v);
   if ('problem' in parsed) return wrapLineProblem(`publicHostKey is not base64 of a key line. ${EXPECTED}`, parsed.problem);
   // Unreachable: a line that parses starts with a host key type, handled above.
   return hostKeyProblem('not-base64', `publicHostKey is not base64. ${EXPECTED}`);
 }
 
 /** A single token that Nix's base64 decoder would reject. */
-function decodeNotBase64(v: string): DecodeResult {
+function decodeNotBase64(v: string): HostKeyProblem {
   if (isHostKeyType(v) || v === 'ssh-dss') {
     return hostKeyProblem(
       'missing-blob',
@@ -550,6 +619,12 @@ function decodeNotBase64(v: string): DecodeResult {
  * recognises the usual mistakes, with a fix where the intended key is clear.
  */
 export function decodePublicHostKey(value: string): DecodeResult {
+  const r = checkPublicHostKey(value);
+  return 'checked' in r ? { key: keyOf(r.checked), line: r.line } : r;
+}
+
+/** decodePublicHostKey without the fingerprint. */
+function checkPublicHostKey(value: string): CheckedHostKey {
   // Nix splits machines lines on whitespace, so surrounding blanks do no harm.
   const v = value.trim();
   if (v === '') {
@@ -611,8 +686,8 @@ export function decodePublicHostKey(value: string): DecodeResult {
   // Encoded twice: the decoded text is itself the base64 of a key line.
   if (line !== '' && !/\s/.test(line) && isStandardBase64(line)) {
     const innerText = asText(Buffer.from(line, 'base64'));
-    const parsed = innerText !== undefined ? parsePublicKeyLine(innerText) : undefined;
-    if (innerText !== undefined && parsed && 'key' in parsed) {
+    const parsed = innerText !== undefined ? checkPublicKeyLine(innerText) : undefined;
+    if (innerText !== undefined && parsed && 'checked' in parsed) {
       return hostKeyProblem(
         'not-base64',
         `publicHostKey is base64-encoded twice. ${EXPECTED}`,
@@ -621,10 +696,80 @@ export function decodePublicHostKey(value: string): DecodeResult {
     }
   }
 
-  const parsed = parsePublicKeyLine(line);
+  const parsed = checkPublicKeyLine(line);
   if ('problem' in parsed) {
     const shown = line === '' ? 'an empty line' : `\`${abbrev(line, 40)}\``;
     return wrapLineProblem(`publicHostKey decodes to ${shown}, which is not a usable key line.`, parsed.problem);
   }
-  return { key: parsed.key, line };
+  return { checked: parsed.checked, line };
+}
+
+// ---------------------------------------------------------------------------
+// Memoised, for one analysis.
+
+export type ParsedKeyLine = ReturnType<typeof parsePublicKeyLine>;
+
+/**
+ * parsePublicKeyLine and decodePublicHostKey, memoised for one analysis: the
+ * host analysis and the bad-known-host-key / bad-public-host-key rules read the
+ * same values, and validating and fingerprinting a key costs microseconds (2,000
+ * knownHosts keys read twice were a fifth of the rules' time). A fingerprint is
+ * made only for a key asked for (the rules only ask what is wrong). The results
+ * are shared: callers must not modify them.
+ */
+export class KeyMemo {
+  private readonly checkedLines = new Map<string, ReturnType<typeof checkPublicKeyLine>>();
+  private readonly lines = new Map<string, ParsedKeyLine>();
+  private readonly checkedHostKeys = new Map<string, CheckedHostKey>();
+  private readonly hostKeys = new Map<string, DecodeResult>();
+
+  /** What parsePublicKeyLine(line) reports as the problem, if any. */
+  keyLineProblem(line: string): KeyProblem | undefined {
+    const r = this.checkLine(line);
+    return 'problem' in r ? r.problem : undefined;
+  }
+
+  publicKeyLine(line: string): ParsedKeyLine {
+    let r = this.lines.get(line);
+    if (!r) {
+      const c = this.checkLine(line);
+      r = 'problem' in c ? c : { key: keyOf(c.checked) };
+      this.lines.set(line, r);
+    }
+    return r;
+  }
+
+  /** What decodePublicHostKey(value) reports as the problem (and fix), if any. */
+  publicHostKeyProblem(value: string): HostKeyProblem | undefined {
+    const r = this.checkHostKey(value);
+    return 'problem' in r ? r : undefined;
+  }
+
+  publicHostKey(value: string): DecodeResult {
+    let r = this.hostKeys.get(value);
+    if (!r) {
+      const c = this.checkHostKey(value);
+      r = 'checked' in c ? { key: keyOf(c.checked), line: c.line } : c;
+      this.hostKeys.set(value, r);
+    }
+    return r;
+  }
+
+  private checkLine(line: string): ReturnType<typeof checkPublicKeyLine> {
+    let r = this.checkedLines.get(line);
+    if (!r) {
+      r = checkPublicKeyLine(line);
+      this.checkedLines.set(line, r);
+    }
+    return r;
+  }
+
+  private checkHostKey(value: string): CheckedHostKey {
+    let r = this.checkedHostKeys.get(value);
+    if (!r) {
+      r = checkPublicHostKey(value);
+      this.checkedHostKeys.set(value, r);
+    }
+    return r;
+  }
 }

@@ -44,6 +44,8 @@ export interface SshChain {
 
 /** Splits `host:port` / `[v6]:port` (Nix >= 2.31); a bare IPv6 address has no port. */
 export function splitHostPort(hostName: string): { host: string; port?: number } {
+  // The usual name has neither: no regular expression needed.
+  if (!hostName.includes(':') && !hostName.startsWith('[')) return { host: hostName };
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(hostName);
   if (bracket) return { host: bracket[1] ?? '', port: bracket[2] ? Number(bracket[2]) : undefined };
   const m = /^([^:]+):(\d+)$/.exec(hostName);
@@ -72,6 +74,10 @@ interface BlockIndex {
   byName: Map<string, number[]>;
   /** Indices of the other blocks (global, Match, Host with wildcards or negation), ascending. */
   others: number[];
+  /** Each block's pattern texts, made once rather than for every name tried. */
+  texts: string[][];
+  /** Each Match block's criteria, read once. */
+  criteria: Map<number, Criterion[]>;
 }
 
 const blockIndexes = new WeakMap<SshBlock[], BlockIndex>();
@@ -83,8 +89,9 @@ function isPlainPattern(text: string): boolean {
 function blockIndex(blocks: SshBlock[]): BlockIndex {
   let index = blockIndexes.get(blocks);
   if (index) return index;
-  index = { byName: new Map(), others: [] };
+  index = { byName: new Map(), others: [], texts: blocks.map((b) => b.patterns.map((p) => p.text)), criteria: new Map() };
   blocks.forEach((block, i) => {
+    if (block.kind === 'match') index.criteria.set(i, readCriteria(index.texts[i] ?? []));
     if (block.kind !== 'host' || block.patterns.length === 0 || !block.patterns.every((p) => isPlainPattern(p.text))) {
       index.others.push(i);
       return;
@@ -100,13 +107,18 @@ function blockIndex(blocks: SshBlock[]): BlockIndex {
 }
 
 function lowerAsciiName(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
 }
 
-/** The blocks of `blocks` that may apply to `alias`, in file order: a merge of two ascending lists. */
-function* candidateBlocks(blocks: SshBlock[], alias: string): Generator<SshBlock> {
-  const { byName, others } = blockIndex(blocks);
-  const named = byName.get(lowerAsciiName(alias)) ?? [];
+const NONE: readonly number[] = [];
+
+/** The indices of the blocks that may apply to `alias`, in file order: a merge of two ascending lists. */
+function candidateBlocks(index: BlockIndex, alias: string): readonly number[] {
+  const named = index.byName.get(lowerAsciiName(alias)) ?? NONE;
+  const { others } = index;
+  if (others.length === 0) return named;
+  if (named.length === 0) return others;
+  const out: number[] = [];
   let a = 0;
   let b = 0;
   while (a < named.length || b < others.length) {
@@ -114,33 +126,48 @@ function* candidateBlocks(blocks: SshBlock[], alias: string): Generator<SshBlock
     const y = others[b];
     if (y === undefined || (x !== undefined && x < y)) {
       a++;
-      yield blocks[x as number] as SshBlock;
+      out.push(x as number);
     } else {
       b++;
-      yield blocks[y] as SshBlock;
+      out.push(y);
     }
   }
+  return out;
 }
 
-/** Match criteria: true / false when decidable, undefined for exec, localnetwork, tagged, … */
-function matchApplies(block: SshBlock, alias: string, host: string, user: string | undefined): boolean | undefined {
-  const words = block.patterns.map((p) => p.text);
-  let result: boolean | undefined = true;
+/** One criterion of a Match line: `all`, `host a,b`, `!user x`, … (lowercased). */
+interface Criterion {
+  negate: boolean;
+  name: string;
+  /** The comma-separated argument, for the criteria that take one. */
+  arg?: string[];
+}
+
+/** The criteria of a Match line's words, as matchApplies reads them. */
+function readCriteria(words: string[]): Criterion[] {
+  const out: Criterion[] = [];
   for (let i = 0; i < words.length; i++) {
     const raw = (words[i] ?? '').toLowerCase();
     const negate = raw.startsWith('!');
-    const criterion = negate ? raw.slice(1) : raw;
+    const name = negate ? raw.slice(1) : raw;
+    if (name === 'all' || name === 'canonical' || name === 'final') out.push({ negate, name });
+    else out.push({ negate, name, arg: (words[++i] ?? '').split(',') });
+  }
+  return out;
+}
+
+/** Match criteria: true / false when decidable, undefined for exec, localnetwork, tagged, … */
+function matchApplies(criteria: Criterion[], alias: string, host: string, user: string | undefined): boolean | undefined {
+  let result: boolean | undefined = true;
+  for (const { negate, name, arg } of criteria) {
     let ok: boolean | undefined;
-    if (criterion === 'all') ok = true;
-    else if (criterion === 'canonical' || criterion === 'final') ok = false;
-    else {
-      const arg = (words[++i] ?? '').split(',');
-      if (criterion === 'host') ok = hostMatches(arg, host);
-      else if (criterion === 'originalhost') ok = hostMatches(arg, alias);
-      else if (criterion === 'localuser') ok = hostMatches(arg, 'root');
-      else if (criterion === 'user') ok = user === undefined ? undefined : hostMatches(arg, user);
-      else ok = undefined;
-    }
+    if (name === 'all') ok = true;
+    else if (name === 'canonical' || name === 'final') ok = false;
+    else if (name === 'host') ok = hostMatches(arg ?? [], host);
+    else if (name === 'originalhost') ok = hostMatches(arg ?? [], alias);
+    else if (name === 'localuser') ok = hostMatches(arg ?? [], 'root');
+    else if (name === 'user') ok = user === undefined ? undefined : hostMatches(arg ?? [], user);
+    else ok = undefined;
     if (ok !== undefined && negate) ok = !ok;
     if (ok === false) return false;
     if (ok === undefined) result = undefined;
@@ -148,7 +175,13 @@ function matchApplies(block: SshBlock, alias: string, host: string, user: string
   return result;
 }
 
-const SINGLE = ['hostname', 'port', 'user', 'hostkeyalias', 'proxyjump', 'proxycommand'] as const;
+/** A HostName value with `%h` standing for the alias. */
+function expandHost(value: string, alias: string): string {
+  return value.includes('%h') ? value.replace(/%h/g, alias) : value;
+}
+
+/** The options whose first value wins (IdentityFile accumulates). */
+const SINGLE: ReadonlySet<string> = new Set(['hostname', 'port', 'user', 'hostkeyalias', 'proxyjump', 'proxycommand']);
 
 export function resolveChain(hostNameValue: string, sshUser: string | undefined, sources: SshSource[]): SshChain {
   const { host: alias, port: explicitPort } = splitHostPort(hostNameValue);
@@ -157,27 +190,30 @@ export function resolveChain(hostNameValue: string, sshUser: string | undefined,
   const applied: SshChain['applied'] = [];
   let uncertain = false;
   for (const source of sources) {
-    for (const block of candidateBlocks(source.blocks, alias)) {
+    const index = blockIndex(source.blocks);
+    for (const i of candidateBlocks(index, alias)) {
+      const block = source.blocks[i] as SshBlock;
       let applies: boolean | undefined;
       if (block.kind === 'global') applies = true;
-      else if (block.kind === 'host') applies = hostMatches(block.patterns.map((p) => p.text), alias);
+      else if (block.kind === 'host') applies = hostMatches(index.texts[i] ?? [], alias);
       else {
-        const current = found.get('hostname')?.value.replace(/%h/g, alias) ?? alias;
-        applies = matchApplies(block, alias, current, sshUser ?? found.get('user')?.value);
+        const hostNameSoFar = found.get('hostname');
+        const current = hostNameSoFar ? expandHost(hostNameSoFar.value, alias) : alias;
+        applies = matchApplies(index.criteria.get(i) ?? [], alias, current, sshUser ?? found.get('user')?.value);
       }
       if (applies === undefined) uncertain = true;
       if (!applies) continue;
       applied.push({ source, block });
       for (const o of block.options) {
         if (o.keyword === 'identityfile') identityFiles.push({ value: o.value, source, option: o });
-        else if ((SINGLE as readonly string[]).includes(o.keyword) && !found.has(o.keyword)) {
+        else if (SINGLE.has(o.keyword) && !found.has(o.keyword)) {
           found.set(o.keyword, { value: o.value, source, option: o });
         }
       }
     }
   }
   const hostNameFound = found.get('hostname');
-  const hostName = hostNameFound ? hostNameFound.value.replace(/%h/g, alias) : alias;
+  const hostName = hostNameFound ? expandHost(hostNameFound.value, alias) : alias;
   const portFound = found.get('port');
   const port = explicitPort ?? (portFound && /^\d+$/.test(portFound.value) ? Number(portFound.value) : 22);
   const hostKeyAlias = found.get('hostkeyalias');

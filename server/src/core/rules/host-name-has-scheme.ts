@@ -11,7 +11,8 @@ export const hostNameHasScheme: Rule = {
     for (const b of model.builders) {
       if (b.source !== 'nix') continue;
       const h = attr(b, 'hostName')?.value;
-      if (h?.kind !== 'string') continue;
+      // Neither "://" nor "@": nothing to report, no regular expression to run for each builder.
+      if (h?.kind !== 'string' || (!h.value.includes('@') && !h.value.includes('://'))) continue;
       const m = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(?:([^@/]*)@)?(.*)$/.exec(h.value);
       if (!m || (!m[1] && m[2] === undefined)) continue;
       const [, scheme, user, host] = m;

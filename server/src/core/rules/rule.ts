@@ -1,7 +1,7 @@
 // The shape of a diagnostic rule, and the small helpers rules share for
 // reading builder attributes and writing fixes.
 import type { Diagnostic, Fix, Severity } from '../diagnostic';
-import type { StringValue, Value } from '../eval/value';
+import type { StringValue, Thunk, Value } from '../eval/value';
 import type { Builder, Model, ReadAttr } from '../model';
 import type { Span } from '../span';
 import type { Environment } from '../environment';
@@ -45,6 +45,19 @@ export function knownStrings(v: Value): StringValue[] {
   return out;
 }
 
+/**
+ * Calls f with each known string item of a list value, in order: knownStrings
+ * without the array, for the rules that look at every item of every builder.
+ */
+export function forEachKnownString(v: Value, f: (s: StringValue) => void): void {
+  if (v.kind !== 'list') return;
+  const { items } = v;
+  for (let i = 0; i < items.length; i++) {
+    const x = (items[i] as Thunk).force();
+    if (x.kind === 'string') f(x);
+  }
+}
+
 /** Where a builder is, for messages: its hostName when known. */
 export function builderLabel(b: Builder): string {
   const h = b.attrs.get('hostName')?.value;
@@ -83,7 +96,15 @@ export function didYouMean(suggestions: string[]): string {
   return ` Did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?`;
 }
 
-/** Builders written as Nix attribute sets (the NixOS option), as opposed to machines lines. */
-export function nixBuilders(model: Model): Builder[] {
-  return model.builders.filter((b) => b.source === 'nix');
+// Per model: a dozen rules ask, and each filtered thousands of builders anew.
+const nixBuilderLists = new WeakMap<Model, Builder[]>();
+
+/** Builders written as Nix attribute sets (the NixOS option), as opposed to machines lines. Shared: do not modify. */
+export function nixBuilders(model: Model): readonly Builder[] {
+  let list = nixBuilderLists.get(model);
+  if (!list) {
+    list = model.builders.filter((b) => b.source === 'nix');
+    nixBuilderLists.set(model, list);
+  }
+  return list;
 }

@@ -3,7 +3,10 @@
 import { suggest } from '../did-you-mean';
 import type { Diagnostic } from '../diagnostic';
 import { isKnownFeature, KNOWN_FEATURES } from '../known-features';
-import { attr, diag, didYouMean, knownStrings, replaceStringFix, type Rule } from './rule';
+import type { StringValue } from '../eval/value';
+import { attr, diag, didYouMean, forEachKnownString, replaceStringFix, type Rule } from './rule';
+
+const FEATURE_ATTRS = ['supportedFeatures', 'mandatoryFeatures'] as const;
 
 export const unknownFeature: Rule = {
   code: 'unknown-feature',
@@ -11,26 +14,27 @@ export const unknownFeature: Rule = {
   check(model) {
     const out: Diagnostic[] = [];
     const seen = new Set<string>();
+    const check = (f: StringValue): void => {
+      if (isKnownFeature(f.value)) return;
+      const key = `${f.span.file}:${f.span.start}:${f.span.end}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const s = suggest(f.value, KNOWN_FEATURES);
+      out.push(
+        diag(
+          'unknown-feature',
+          'warning',
+          f.span,
+          `"${f.value}" is not a well-known system feature. Derivations ask for features by exact name (kvm, big-parallel, nixos-test, benchmark, …), so a misspelt one is never matched.${didYouMean(s)} If it is your own feature, ignore this.`,
+          s.flatMap((x, i) => replaceStringFix(`Replace with "${x}"`, f, x, i === 0)),
+        ),
+      );
+    };
+    // No per-builder arrays: this runs over every feature of thousands of builders.
     for (const b of model.builders) {
-      for (const name of ['supportedFeatures', 'mandatoryFeatures']) {
+      for (const name of FEATURE_ATTRS) {
         const v = attr(b, name)?.value;
-        if (!v) continue;
-        for (const f of knownStrings(v)) {
-          if (isKnownFeature(f.value)) continue;
-          const key = `${f.span.file}:${f.span.start}:${f.span.end}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          const s = suggest(f.value, KNOWN_FEATURES);
-          out.push(
-            diag(
-              'unknown-feature',
-              'warning',
-              f.span,
-              `"${f.value}" is not a well-known system feature. Derivations ask for features by exact name (kvm, big-parallel, nixos-test, benchmark, …), so a misspelt one is never matched.${didYouMean(s)} If it is your own feature, ignore this.`,
-              s.flatMap((x, i) => replaceStringFix(`Replace with "${x}"`, f, x, i === 0)),
-            ),
-          );
-        }
+        if (v) forEachKnownString(v, check);
       }
     }
     return out;

@@ -4,7 +4,7 @@ import { suggest } from '../did-you-mean';
 import type { Diagnostic } from '../diagnostic';
 import type { StringValue } from '../eval/value';
 import { KNOWN_SYSTEMS, isKnownSystem } from '../known-systems';
-import { attr, diag, didYouMean, knownStrings, replaceStringFix, type Rule } from './rule';
+import { attr, diag, didYouMean, forEachKnownString, replaceStringFix, type Rule } from './rule';
 
 export const unknownSystem: Rule = {
   code: 'unknown-system',
@@ -12,29 +12,29 @@ export const unknownSystem: Rule = {
   check(model) {
     const out: Diagnostic[] = [];
     const seen = new Set<string>();
+    const check = (v: StringValue): void => {
+      if (isKnownSystem(v.value)) return;
+      // One diagnostic per literal, even when several builders share it.
+      const key = `${v.span.file}:${v.span.start}:${v.span.end}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const s = suggest(v.value, KNOWN_SYSTEMS);
+      out.push(
+        diag(
+          'unknown-system',
+          'warning',
+          v.span,
+          `"${v.value}" is not a known system type. Nix compares systems literally, so derivations for the intended system will not be sent to this builder.${didYouMean(s)}`,
+          s.flatMap((x, i) => replaceStringFix(`Replace with "${x}"`, v, x, i === 0)),
+        ),
+      );
+    };
+    // No per-builder arrays: this runs over every system of thousands of builders.
     for (const b of model.builders) {
-      const values: StringValue[] = [];
       const system = attr(b, 'system')?.value;
-      if (system?.kind === 'string') values.push(system);
+      if (system?.kind === 'string') check(system);
       const systems = attr(b, 'systems')?.value;
-      if (systems) values.push(...knownStrings(systems));
-      for (const v of values) {
-        if (isKnownSystem(v.value)) continue;
-        // One diagnostic per literal, even when several builders share it.
-        const key = `${v.span.file}:${v.span.start}:${v.span.end}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const s = suggest(v.value, KNOWN_SYSTEMS);
-        out.push(
-          diag(
-            'unknown-system',
-            'warning',
-            v.span,
-            `"${v.value}" is not a known system type. Nix compares systems literally, so derivations for the intended system will not be sent to this builder.${didYouMean(s)}`,
-            s.flatMap((x, i) => replaceStringFix(`Replace with "${x}"`, v, x, i === 0)),
-          ),
-        );
-      }
+      if (systems) forEachKnownString(systems, check);
     }
     return out;
   },

@@ -9,6 +9,8 @@ export const unresolvedHost: Rule = {
   summary: 'The name ssh will connect to does not resolve.',
   check(model, ctx) {
     const out: Diagnostic[] = [];
+    // Only a lookup answers `resolver`: without lookups, no builder's ssh chain needs working out here.
+    if (!ctx.hosts.env.lookups) return out;
     for (const b of model.builders) {
       const h = ctx.hosts.forBuilder(b);
       const value = attr(b, 'hostName')?.value;

@@ -1,8 +1,9 @@
 // wrong-type: a builder attribute whose value has a type the option rejects
 // (`maxJobs = "3"`, `systems = "x86_64-linux"`); NixOS stops evaluating.
-import { BUILDER_OPTIONS, type OptionType } from '../builder-options';
+import { BUILDER_OPTIONS, type OptionDoc, type OptionType } from '../builder-options';
 import type { Diagnostic, Fix } from '../diagnostic';
-import type { Value } from '../eval/value';
+import type { Thunk, Value } from '../eval/value';
+import type { Builder, ReadAttr } from '../model';
 import { diag, nixBuilders, replaceString, type Rule } from './rule';
 
 function typeName(v: Value): string {
@@ -54,8 +55,10 @@ function fits(t: OptionType, v: Value): boolean | undefined {
 
 function listItemProblems(name: string, v: Value, out: Diagnostic[]): void {
   if (v.kind !== 'list') return;
-  for (const t of v.items) {
-    const x = t.force();
+  // Indexed: every list of every builder passes here.
+  const { items } = v;
+  for (let i = 0; i < items.length; i++) {
+    const x = (items[i] as Thunk).force();
     if (x.kind === 'unknown' || x.kind === 'string' || x.kind === 'module') continue;
     out.push(
       diag('wrong-type', 'error', x.span, `${name} must be a list of strings, but this element is ${typeName(x)}: NixOS rejects the configuration.`),
@@ -87,31 +90,37 @@ function fixFor(name: string, t: OptionType, v: Value): Fix[] {
   return [];
 }
 
+// Attribute names come from the document, not internalised: a map finds them
+// faster than a property lookup does (which stays as the fallback, for the
+// names Object.prototype has).
+const OPTIONS: ReadonlyMap<string, OptionDoc> = new Map(Object.entries(BUILDER_OPTIONS));
+
+function attrProblems(b: Builder, a: ReadAttr, out: Diagnostic[]): void {
+  const opt = OPTIONS.get(a.name) ?? BUILDER_OPTIONS[a.name];
+  if (!opt) return;
+  const ok = fits(opt.type, a.value);
+  if (ok === false) {
+    out.push(
+      diag(
+        'wrong-type',
+        'error',
+        a.value.span ?? a.keySpan ?? b.span,
+        `${a.name} must be ${opt.typeText}, but it is ${typeName(a.value)}: NixOS stops with "A definition for option … is not of type …".`,
+        fixFor(a.name, opt.type, a.value),
+      ),
+    );
+  } else if (opt.type === 'listOfStrings') {
+    listItemProblems(a.name, a.value, out);
+  }
+}
+
 export const wrongType: Rule = {
   code: 'wrong-type',
   summary: 'A value of the wrong type, e.g. maxJobs = "3" or systems = "x86_64-linux".',
   check(model) {
     const out: Diagnostic[] = [];
-    for (const b of nixBuilders(model)) {
-      for (const a of b.attrs.values()) {
-        const opt = BUILDER_OPTIONS[a.name];
-        if (!opt) continue;
-        const ok = fits(opt.type, a.value);
-        if (ok === false) {
-          out.push(
-            diag(
-              'wrong-type',
-              'error',
-              a.value.span ?? a.keySpan ?? b.span,
-              `${a.name} must be ${opt.typeText}, but it is ${typeName(a.value)}: NixOS stops with "A definition for option … is not of type …".`,
-              fixFor(a.name, opt.type, a.value),
-            ),
-          );
-        } else if (opt.type === 'listOfStrings') {
-          listItemProblems(a.name, a.value, out);
-        }
-      }
-    }
+    // forEach: no iterator objects for the attributes of thousands of builders.
+    for (const b of nixBuilders(model)) b.attrs.forEach((a) => attrProblems(b, a, out));
     // nix.buildMachines itself must be a list.
     for (const def of model.buildMachines.defs) {
       const v = def.value;
