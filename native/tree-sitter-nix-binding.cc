@@ -29,23 +29,47 @@ struct AddonData {
   }
 };
 
-void DeleteTree(Napi::Env, TSTree *tree) { ts_tree_delete(tree); }
+Napi::Value Throw(Napi::Env env, const char *message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// A tree handle: null once disposed (dispose() frees a tree now, not at some later GC).
+struct Handle {
+  TSTree *tree;
+};
+
+void DeleteHandle(Napi::Env, Handle *h) {
+  if (h->tree) ts_tree_delete(h->tree);
+  delete h;
+}
 
 Napi::Value WrapTree(Napi::Env env, TSTree *tree) {
-  auto handle = Napi::External<TSTree>::New(env, tree, DeleteTree);
+  auto handle = Napi::External<Handle>::New(env, new Handle{tree}, DeleteHandle);
   handle.TypeTag(&TREE_TYPE_TAG);
   return handle;
 }
 
-TSTree *UnwrapTree(const Napi::Value &value) {
+Handle *UnwrapHandle(const Napi::Value &value) {
   if (!value.IsExternal()) return nullptr;
-  auto handle = value.As<Napi::External<TSTree>>();
+  auto handle = value.As<Napi::External<Handle>>();
   if (!handle.CheckTypeTag(&TREE_TYPE_TAG)) return nullptr;
   return handle.Data();
 }
 
-Napi::Value Throw(Napi::Env env, const char *message) {
-  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+// The live tree of a handle, or null (not a handle, or disposed).
+TSTree *UnwrapTree(const Napi::Value &value) {
+  Handle *h = UnwrapHandle(value);
+  return h ? h->tree : nullptr;
+}
+
+// dispose(tree): frees the native tree now; the handle is dead afterwards (disposing twice is harmless).
+Napi::Value Dispose(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Handle *h = info.Length() > 0 ? UnwrapHandle(info[0]) : nullptr;
+  if (!h) return Throw(env, "dispose(tree): not a tree handle");
+  if (h->tree) ts_tree_delete(h->tree);
+  h->tree = nullptr;
   return env.Undefined();
 }
 
@@ -57,7 +81,7 @@ Napi::Value Parse(const Napi::CallbackInfo &info) {
   TSTree *old = nullptr;
   if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
     old = UnwrapTree(info[1]);
-    if (!old) return Throw(env, "parse(text, oldTree?): oldTree is not a tree handle");
+    if (!old) return Throw(env, "parse(text, oldTree?): oldTree is not a tree handle (or was disposed)");
   }
   auto *data = env.GetInstanceData<AddonData>();
   size_t length = 0;
@@ -78,7 +102,7 @@ uint32_t Arg(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi:
 Napi::Value Edit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   TSTree *tree = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
-  if (!tree) return Throw(env, "edit(tree, …): not a tree handle");
+  if (!tree) return Throw(env, "edit(tree, …): not a tree handle (or was disposed)");
   if (info.Length() < 10) return Throw(env, "edit(tree, …): ten arguments");
   for (size_t i = 1; i < 10; i++) {
     if (!info[i].IsNumber()) return Throw(env, "edit(tree, …): offsets must be numbers");
@@ -98,7 +122,7 @@ Napi::Value Edit(const Napi::CallbackInfo &info) {
 Napi::Value Copy(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   TSTree *tree = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
-  if (!tree) return Throw(env, "copy(tree): not a tree handle");
+  if (!tree) return Throw(env, "copy(tree): not a tree handle (or was disposed)");
   return WrapTree(env, ts_tree_copy(tree));
 }
 
@@ -120,7 +144,7 @@ A ToTyped(Napi::Env env, const std::vector<T> &v) {
 Napi::Value FlattenWithCursor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   TSTree *tree = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
-  if (!tree) return Throw(env, "flattenWithCursor(tree): not a tree handle");
+  if (!tree) return Throw(env, "flattenWithCursor(tree): not a tree handle (or was disposed)");
   std::vector<uint16_t> symbol, field;
   std::vector<uint32_t> start, end, stop;
   std::vector<int32_t> next;
@@ -195,7 +219,7 @@ A CopyTyped(Napi::Env env, const T *data, uint32_t count) {
 Napi::Value Flatten(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   TSTree *tree = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
-  if (!tree) return Throw(env, "flatten(tree): not a tree handle");
+  if (!tree) return Throw(env, "flatten(tree): not a tree handle (or was disposed)");
   NixFlat flat = {};
   if (nix_flatten(tree, &flat) != 0) {
     nix_flat_free(&flat);
@@ -272,6 +296,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["copy"] = Napi::Function::New(env, Copy, "copy");
   exports["flatten"] = Napi::Function::New(env, Flatten, "flatten");
   exports["flattenWithCursor"] = Napi::Function::New(env, FlattenWithCursor, "flattenWithCursor");
+  exports["dispose"] = Napi::Function::New(env, Dispose, "dispose");
   exports["changedRanges"] = Napi::Function::New(env, ChangedRanges, "changedRanges");
   return exports;
 }

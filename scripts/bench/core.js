@@ -1,7 +1,7 @@
 // The analysis core for the benchmarks, bundled once per process with esbuild
 // into ONE module (so that the phases measured one by one share their classes):
 // analyze and its phases (readModule, extractModel, HostAnalysis, runRules),
-// the parser and NixDocument.
+// the parser, NixDocument, and the CLI's environment (`--offline`).
 'use strict';
 const path = require('node:path');
 const { bundleAndRequire } = require('../../test/helpers/load-server');
@@ -20,7 +20,7 @@ function loadBenchCore() {
           "export { readModule } from './server/src/core/eval/module';",
           "export { extractModel } from './server/src/core/extract';",
           "export { HostAnalysis } from './server/src/core/hosts';",
-          "export { OFFLINE } from './server/src/core/environment';",
+          "export { cliEnvironment } from './server/src/cli/environment';",
           "export { LineIndex } from './server/src/core/span';",
         ].join('\n'),
         resolveDir: root,

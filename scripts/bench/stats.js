@@ -36,14 +36,21 @@ function summary(samples) {
 
 /**
  * Measures fn `reps` times after `warmup` untimed runs; returns the samples.
- * `setup` (untimed) runs before each call and its result is passed to fn.
+ * `setup` (untimed) runs before each call and its result is passed to fn;
+ * `teardown` (untimed) gets fn's result (e.g. to free a parse tree now rather
+ * than in the middle of a later, timed, measurement).
  */
-function measure(fn, { reps, warmup = 1, setup } = {}) {
-  for (let i = 0; i < warmup; i++) fn(setup ? setup() : undefined);
+function measure(fn, { reps, warmup = 1, setup, teardown } = {}) {
+  for (let i = 0; i < warmup; i++) {
+    const r = fn(setup ? setup() : undefined);
+    if (teardown) teardown(r);
+  }
   const samples = [];
   for (let i = 0; i < reps; i++) {
     const arg = setup ? setup() : undefined;
-    samples.push(time(() => fn(arg))[0]);
+    const [ms, r] = time(() => fn(arg));
+    samples.push(ms);
+    if (teardown) teardown(r);
   }
   return samples;
 }

@@ -63,3 +63,17 @@ test('the binding refuses what is not a tree handle', () => {
   assert.throws(() => binding.parse(42), /text must be a string/);
   assert.throws(() => binding.edit(binding.parse('1'), 1), /ten arguments/);
 });
+
+test('a released tree keeps its arrays, or parses its text again when they were never read', () => {
+  const { loadCore } = require('../helpers/load-ts');
+  const { parseNix } = loadCore('parser');
+  const text = '{ a = [ 1 "x" ]; b = { c = 2; }; }\r# lone CR above is a line end\n';
+  const expected = parseNix(text).toString();
+  const read = parseNix(text).detached();
+  assert.equal(read.toString(), expected, 'arrays read before the release');
+  const unread = parseNix(text);
+  unread.release();
+  unread.release();
+  assert.equal(unread.toString(), expected, 'arrays read after the release: parsed again');
+  assert.throws(() => unread.editedHandle([]), /released tree/);
+});

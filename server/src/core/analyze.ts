@@ -60,7 +60,8 @@ const moduleCache = new Map<string, { text: string; limits: EvalLimits; root: Mo
 function cachedModule(file: string, text: string, tree: Tree | undefined, limits: EvalLimits): ModuleRoot {
   const hit = moduleCache.get(file);
   if (hit && hit.text === text && hit.limits === limits) return hit.root;
-  const root = readModule(file, tree ?? parseNix(text), limits);
+  // A tree parsed here is never edited: keep its arrays, free the native tree.
+  const root = readModule(file, tree ?? parseNix(text).detached(), limits);
   moduleCache.delete(file);
   moduleCache.set(file, { text, limits, root });
   if (moduleCache.size > MODULE_CACHE_SIZE) moduleCache.delete(moduleCache.keys().next().value as string);

@@ -48,6 +48,7 @@ export class NixDocument {
         this.index = new LineIndex(c.text);
         edits.length = 0;
         reparse = false;
+        this.current?.release();
         this.current = undefined;
         continue;
       }
@@ -68,7 +69,12 @@ export class NixDocument {
         newEndPosition: { row: newEndPos.line, column: newEndPos.character },
       });
     }
-    if (reparse && this.current) this.current = parseNix(this.content, this.current.editedHandle(edits));
+    if (reparse && this.current) {
+      const previous = this.current;
+      this.current = parseNix(this.content, previous.editedHandle(edits));
+      // Only this document parses from its trees; one handed out keeps its arrays (or re-parses its text).
+      previous.release();
+    }
     this.version = version;
   }
 }

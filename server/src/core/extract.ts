@@ -94,7 +94,10 @@ function strings(d: Definitions): StringValue[] {
 /** Locates a range of a string value in its document. */
 export function stringLocator(s: StringValue): (start: number, end: number) => Span {
   const fallback = { start: s.span.start, end: s.span.end };
-  return (start, end) => ({ file: s.span.file, ...mapStringRange(s.pieces, fallback, start, end) });
+  return (start, end) => {
+    const r = mapStringRange(s.pieces, fallback, start, end);
+    return { file: s.span.file, start: r.start, end: r.end };
+  };
 }
 
 /** A nix.conf line, and where the characters of its value are in the document. */

@@ -30,6 +30,7 @@ interface Binding {
   parse(text: string, old?: NativeTree): NativeTree;
   edit(tree: NativeTree, ...offsets: number[]): void;
   copy(tree: NativeTree): NativeTree;
+  dispose(tree: NativeTree): void;
   flatten(tree: NativeTree): Flat;
   changedRanges(oldTree: NativeTree, newTree: NativeTree): number[];
 }
@@ -85,6 +86,11 @@ export interface TreeEdit {
 /**
  * A parsed Nix text. The typed arrays are read on first use (one native call
  * for the whole tree); node accessors are plain array reads.
+ *
+ * The native tree (tens of MB for a 1 MB file, which V8's GC does not see) is
+ * only needed for an incremental parse: release() frees it as soon as nobody
+ * will edit the tree. A released tree whose arrays were never read parses its
+ * text again if they are asked for.
  */
 export class Tree {
   private flatCache: Flat | undefined;
@@ -93,8 +99,8 @@ export class Tree {
 
   constructor(
     readonly text: string,
-    /** Never edited after the arrays may have been read: edits go to a copy (see NixDocument). */
-    private readonly handle: NativeTree,
+    /** Never edited: edits go to a copy (editedHandle). Undefined once released. */
+    private handle: NativeTree | undefined,
   ) {
     const b = loadBinding();
     this.names = b.names.symbols;
@@ -102,12 +108,35 @@ export class Tree {
   }
 
   private get flat(): Flat {
-    this.flatCache ??= loadBinding().flatten(this.handle);
+    if (!this.flatCache) {
+      const b = loadBinding();
+      if (this.handle) {
+        this.flatCache = b.flatten(this.handle);
+      } else {
+        const h = b.parse(normalizeLineEnds(this.text));
+        this.flatCache = b.flatten(h);
+        b.dispose(h);
+      }
+    }
     return this.flatCache;
   }
 
-  /** The handle for an incremental parse: a copy, edited, so this tree's own stays as it was. */
+  /** Frees the native tree now (the arrays stay). No incremental parse can start from this tree afterwards. */
+  release(): void {
+    if (this.handle) loadBinding().dispose(this.handle);
+    this.handle = undefined;
+  }
+
+  /** Reads the arrays and frees the native tree: for trees that are read but never edited. Returns this. */
+  detached(): this {
+    void this.flat;
+    this.release();
+    return this;
+  }
+
+  /** A copy of the native tree with the edits applied, for an incremental parse (the copy is the caller's to dispose). */
   editedHandle(edits: TreeEdit[]): NativeTree {
+    if (!this.handle) throw new Error('nix-builders: an incremental parse from a released tree');
     const b = loadBinding();
     const h = b.copy(this.handle);
     for (const e of edits) {
@@ -125,11 +154,6 @@ export class Tree {
       );
     }
     return h;
-  }
-
-  /** @internal for parseNix. */
-  get nativeHandle(): NativeTree {
-    return this.handle;
   }
 
   readonly root: SyntaxNode = 0;
@@ -233,14 +257,21 @@ export class Tree {
 }
 
 /**
- * Parses Nix text; incrementally when given the handle of the previous tree,
- * already edited (Tree.editedHandle).
+ * Nix ends a line (and a `#` comment) at a lone \r too; the grammar only at
+ * \n, so a file with old Mac line ends would read as one comment. Same
+ * length, so every offset (and LineIndex position) stays the same.
+ */
+function normalizeLineEnds(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+}
+
+/**
+ * Parses Nix text; incrementally when given an edited copy of the previous
+ * tree (Tree.editedHandle), which this disposes.
  */
 export function parseNix(text: string, edited?: NativeTree): Tree {
   const b = loadBinding();
-  // Nix ends a line (and a `#` comment) at a lone \r too; the grammar only at
-  // \n, so a file with old Mac line ends would read as one comment. Same
-  // length, so every offset (and LineIndex position) stays the same.
-  const input = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
-  return new Tree(text, b.parse(input, edited));
+  const tree = new Tree(text, b.parse(normalizeLineEnds(text), edited));
+  if (edited) b.dispose(edited);
+  return tree;
 }

@@ -498,7 +498,7 @@ export class WorkspaceIndex {
       size: st.size,
       relevant,
       // Parsed here, in the background, once per content.
-      ...(relevant ? { text, tree: parseNix(text) } : {}),
+      ...(relevant ? { text, tree: parseNix(text).detached() } : {}),
     };
     this.files.set(p, entry);
     this.byUri.set(entry.uri, entry);

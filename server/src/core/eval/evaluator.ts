@@ -244,8 +244,15 @@ export class Evaluator {
 
   private evalString(node: SyntaxNode, scope: Scope): Value {
     const span = this.span(node);
+    const parts = this.parts(node);
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (only?.kind === 'text') {
+      // One stretch of text (most strings): no joining.
+      const pieces = only.doc !== undefined && only.text.length > 0 ? [{ at: 0, length: only.text.length, doc: only.doc }] : [];
+      return { kind: 'string', value: only.text, span, pieces };
+    }
     const texts: { text: string; doc?: number }[] = [];
-    for (const part of this.parts(node)) {
+    for (const part of parts) {
       if (part.kind === 'text') {
         texts.push(part);
         continue;
@@ -331,6 +338,14 @@ export class Evaluator {
       if (type === 'binding') {
         const path = this.field(b, 'attrpath');
         const names = path ? this.named(path) : [];
+        if (names.length === 1) {
+          // `name = value;`, the common case: no key list.
+          const n = names[0] as SyntaxNode;
+          const name = this.attrName(n, valueScope);
+          if (name === undefined) complete = false;
+          else root.addOne(name, this.span(n), this.thunk(this.field(b, 'expression'), valueScope), this.span(b));
+          continue;
+        }
         const keys: { name: string; span: Span }[] = [];
         for (const n of names) {
           const name = this.attrName(n, valueScope);
@@ -356,7 +371,7 @@ export class Evaluator {
           const thunk = from
             ? new Thunk(() => this.select(from.force(), name))
             : new Thunk(() => this.lookup(name, inheritScope, nameSpan));
-          root.add([{ name, span: nameSpan }], thunk, this.span(b));
+          root.addOne(name, nameSpan, thunk, this.span(b));
         }
       }
       // Anything else is an ERROR node inside the set: its bindings are not read.
@@ -499,11 +514,25 @@ interface PathEntry {
   child?: PathBuilder;
 }
 
-/** Builds nested attribute sets from binding paths, merging repeated prefixes. */
+/**
+ * Builds nested attribute sets from binding paths, merging repeated prefixes.
+ * Until a path has several names or a name comes twice, the attributes go
+ * straight into the set's Map (most sets: `name = value;` only).
+ */
 class PathBuilder {
-  private readonly entries = new Map<string, PathEntry>();
+  private direct: Map<string, Attr> | undefined = new Map();
+  private entries: Map<string, PathEntry> | undefined;
 
   constructor(private readonly span: Span) {}
+
+  /** `name = value;` (or `inherit name;`). */
+  addOne(name: string, keySpan: Span, thunk: Thunk, bindingSpan: Span): void {
+    if (this.direct && !this.direct.has(name)) {
+      this.direct.set(name, { thunk, keySpan, bindingSpan });
+      return;
+    }
+    this.add([{ name, span: keySpan }], thunk, bindingSpan);
+  }
 
   /** Iterative: a path of 100,000 names (`a.a.a… = 1;`) must neither copy nor recurse per name. */
   add(keys: { name: string; span: Span }[], thunk: Thunk, bindingSpan: Span): void {
@@ -511,10 +540,11 @@ class PathBuilder {
     let node: PathBuilder = this;
     for (let i = 0; i < keys.length; i++) {
       const head = keys[i] as { name: string; span: Span };
-      let e = node.entries.get(head.name);
+      const entries = node.pathEntries();
+      let e = entries.get(head.name);
       if (!e) {
         e = { keySpan: head.span, bindingSpan };
-        node.entries.set(head.name, e);
+        entries.set(head.name, e);
       }
       if (i === keys.length - 1) {
         if (!e.thunk) e.thunk = thunk;
@@ -526,10 +556,24 @@ class PathBuilder {
     }
   }
 
+  /** Leaves the direct mode: the attributes so far become path entries, in order. */
+  private pathEntries(): Map<string, PathEntry> {
+    if (!this.entries) {
+      this.entries = new Map();
+      for (const [name, a] of this.direct ?? []) {
+        this.entries.set(name, { keySpan: a.keySpan as Span, bindingSpan: a.bindingSpan as Span, thunk: a.thunk });
+      }
+      this.direct = undefined;
+    }
+    return this.entries;
+  }
+
   build(ev: Evaluator): AttrsValue {
+    // Direct mode: the Map itself (a build before the last binding only has its entries copied out).
+    if (this.direct) return { kind: 'attrs', attrs: this.direct, span: this.span, complete: true };
     const attrs = new Map<string, Attr>();
-    for (const [name, e] of this.entries) {
-      // The common case, `name = value;` once: no merging, no extra arrays.
+    for (const [name, e] of this.entries ?? []) {
+      // `name = value;` once: no merging, no extra arrays.
       if (e.thunk && !e.more && !e.child) {
         attrs.set(name, { thunk: e.thunk, keySpan: e.keySpan, bindingSpan: e.bindingSpan });
         continue;

@@ -43,6 +43,9 @@ export function stringParts(tree: Tree, node: SyntaxNode): StringPart[] {
   return indented ? stripIndentation(parts) : parts;
 }
 
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+
 /**
  * Nix's stripIndentation: drop the smallest indentation of the non-blank lines,
  * a first line that is only spaces, and a last line that is only spaces.
@@ -60,15 +63,18 @@ function stripIndentation(parts: StringPart[]): StringPart[] {
       }
       continue;
     }
-    for (const ch of p.text) {
+    // Char codes, not a string iterator: an extraConfig of thousands of lines passes here.
+    const text = p.text;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
       if (atLineStart) {
-        if (ch === ' ') cur++;
-        else if (ch === '\n') cur = 0;
+        if (ch === SPACE) cur++;
+        else if (ch === NEWLINE) cur = 0;
         else {
           minIndent = Math.min(minIndent, cur);
           atLineStart = false;
         }
-      } else if (ch === '\n') {
+      } else if (ch === NEWLINE) {
         atLineStart = true;
         cur = 0;
       }
@@ -90,14 +96,14 @@ function stripIndentation(parts: StringPart[]): StringPart[] {
       if (end > start) out.push({ kind: 'text', text: p.text.slice(start, end), doc: (p.doc ?? 0) + start });
     };
     for (let i = 0; i < p.text.length; i++) {
-      const ch = p.text[i];
-      if (atLineStart && ch === ' ' && cur < minIndent) {
+      const ch = p.text.charCodeAt(i);
+      if (atLineStart && ch === SPACE && cur < minIndent) {
         flush(i);
         start = i + 1;
         cur++;
         continue;
       }
-      if (ch === '\n') {
+      if (ch === NEWLINE) {
         atLineStart = true;
         cur = 0;
       } else {
