@@ -239,24 +239,6 @@ Napi::Value Flatten(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// changedRanges(oldTree, newTree): [start, end, start, end, …] in UTF-16 units,
-// where the syntactic structure differs (the old tree must have been edited).
-Napi::Value ChangedRanges(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  TSTree *a = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
-  TSTree *b = info.Length() > 1 ? UnwrapTree(info[1]) : nullptr;
-  if (!a || !b) return Throw(env, "changedRanges(oldTree, newTree): not tree handles");
-  uint32_t count = 0;
-  TSRange *ranges = ts_tree_get_changed_ranges(a, b, &count);
-  auto out = Napi::Array::New(env, count * 2);
-  for (uint32_t i = 0; i < count; i++) {
-    out[i * 2] = Napi::Number::New(env, ranges[i].start_byte / 2);
-    out[i * 2 + 1] = Napi::Number::New(env, ranges[i].end_byte / 2);
-  }
-  free(ranges);
-  return out;
-}
-
 // Symbol names by id (the ERROR symbol, 65535, is `symbolNames.error`) and field names by id.
 Napi::Object Names(Napi::Env env, const TSLanguage *lang) {
   auto out = Napi::Object::New(env);
@@ -297,7 +279,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["flatten"] = Napi::Function::New(env, Flatten, "flatten");
   exports["flattenWithCursor"] = Napi::Function::New(env, FlattenWithCursor, "flattenWithCursor");
   exports["dispose"] = Napi::Function::New(env, Dispose, "dispose");
-  exports["changedRanges"] = Napi::Function::New(env, ChangedRanges, "changedRanges");
   return exports;
 }
 

@@ -1,4 +1,5 @@
 // Parses OpenSSH known_hosts text and answers which lines apply to a host, the way ssh looks them up (SPEC §1.5).
+import { mergeAscending } from './ascending';
 import { createHmac, randomBytes } from 'node:crypto';
 import { parsePublicKeyLine, type PublicKey } from './ssh-keys';
 
@@ -411,23 +412,6 @@ function lookupAmong(
 /** A line's patterns are plain names: no `*`, `?` or `!`, not hashed, not too long for ssh. */
 function isPlainPattern(p: string): boolean {
   return p.length > 0 && p.length < MAX_SUBPATTERN && !/[*?!]/.test(p);
-}
-
-/** The ascending union of two ascending lists of indices. */
-function mergeAscending(a: readonly number[], b: readonly number[]): readonly number[] {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = a[i] ?? Infinity;
-    const y = b[j] ?? Infinity;
-    if (x <= y) i++;
-    if (y <= x) j++;
-    out.push(Math.min(x, y));
-  }
-  return out;
 }
 
 const NONE: readonly number[] = [];

@@ -32,7 +32,6 @@ interface Binding {
   copy(tree: NativeTree): NativeTree;
   dispose(tree: NativeTree): void;
   flatten(tree: NativeTree): Flat;
-  changedRanges(oldTree: NativeTree, newTree: NativeTree): number[];
 }
 
 const NAMED = 1;

@@ -2,6 +2,7 @@
 // port of `host:port`) → Host / Match blocks, first value wins → HostName,
 // Port, User, HostKeyAlias, IdentityFile, ProxyJump / ProxyCommand → the name
 // it looks up in known_hosts.
+import { mergeAscending } from './ascending';
 import { matchPatternList } from './known-hosts';
 import { type SshBlock, type SshOption } from './ssh-config';
 import type { Span } from './span';
@@ -112,27 +113,9 @@ function lowerAsciiName(s: string): string {
 
 const NONE: readonly number[] = [];
 
-/** The indices of the blocks that may apply to `alias`, in file order: a merge of two ascending lists. */
+/** The indices of the blocks that may apply to `alias`, in file order. */
 function candidateBlocks(index: BlockIndex, alias: string): readonly number[] {
-  const named = index.byName.get(lowerAsciiName(alias)) ?? NONE;
-  const { others } = index;
-  if (others.length === 0) return named;
-  if (named.length === 0) return others;
-  const out: number[] = [];
-  let a = 0;
-  let b = 0;
-  while (a < named.length || b < others.length) {
-    const x = named[a];
-    const y = others[b];
-    if (y === undefined || (x !== undefined && x < y)) {
-      a++;
-      out.push(x as number);
-    } else {
-      b++;
-      out.push(y);
-    }
-  }
-  return out;
+  return mergeAscending(index.byName.get(lowerAsciiName(alias)) ?? NONE, index.others);
 }
 
 /** One criterion of a Match line: `all`, `host a,b`, `!user x`, … (lowercased). */

@@ -30,6 +30,21 @@ export function diag(
   return { code, severity, span, message, fixes };
 }
 
+/**
+ * For rules that check literals: a literal shared by several builders (a let
+ * binding) is reported once. The returned function is true the first time it
+ * sees a span, false after.
+ */
+export function firstSight(): (v: { span: Span }) => boolean {
+  const seen = new Set<string>();
+  return (v) => {
+    const key = `${v.span.file}:${v.span.start}:${v.span.end}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+}
+
 export function attr(b: Builder, name: string): ReadAttr | undefined {
   return b.attrs.get(name);
 }

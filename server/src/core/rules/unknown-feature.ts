@@ -4,7 +4,7 @@ import { suggest } from '../did-you-mean';
 import type { Diagnostic } from '../diagnostic';
 import { isKnownFeature, KNOWN_FEATURES } from '../known-features';
 import type { StringValue } from '../eval/value';
-import { attr, diag, didYouMean, forEachKnownString, replaceStringFix, type Rule } from './rule';
+import { attr, diag, didYouMean, firstSight, forEachKnownString, replaceStringFix, type Rule } from './rule';
 
 const FEATURE_ATTRS = ['supportedFeatures', 'mandatoryFeatures'] as const;
 
@@ -13,12 +13,10 @@ export const unknownFeature: Rule = {
   summary: 'A system feature that is not well known (with did-you-mean).',
   check(model) {
     const out: Diagnostic[] = [];
-    const seen = new Set<string>();
+    const first = firstSight();
     const check = (f: StringValue): void => {
       if (isKnownFeature(f.value)) return;
-      const key = `${f.span.file}:${f.span.start}:${f.span.end}`;
-      if (seen.has(key)) return;
-      seen.add(key);
+      if (!first(f)) return;
       const s = suggest(f.value, KNOWN_FEATURES);
       out.push(
         diag(

@@ -4,20 +4,17 @@ import { suggest } from '../did-you-mean';
 import type { Diagnostic } from '../diagnostic';
 import type { StringValue } from '../eval/value';
 import { KNOWN_SYSTEMS, isKnownSystem } from '../known-systems';
-import { attr, diag, didYouMean, forEachKnownString, replaceStringFix, type Rule } from './rule';
+import { attr, diag, didYouMean, firstSight, forEachKnownString, replaceStringFix, type Rule } from './rule';
 
 export const unknownSystem: Rule = {
   code: 'unknown-system',
   summary: 'A system that is not a known platform (with did-you-mean).',
   check(model) {
     const out: Diagnostic[] = [];
-    const seen = new Set<string>();
+    const first = firstSight();
     const check = (v: StringValue): void => {
       if (isKnownSystem(v.value)) return;
-      // One diagnostic per literal, even when several builders share it.
-      const key = `${v.span.file}:${v.span.start}:${v.span.end}`;
-      if (seen.has(key)) return;
-      seen.add(key);
+      if (!first(v)) return;
       const s = suggest(v.value, KNOWN_SYSTEMS);
       out.push(
         diag(
