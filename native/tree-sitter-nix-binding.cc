@@ -21,6 +21,9 @@ static const napi_type_tag TREE_TYPE_TAG = {0x6e69782d6275696cULL, 0x646572732d7
 
 namespace {
 
+// Texts up to 2 MB (in UTF-16 units: 4 MB) keep their copy buffer for the next parse.
+constexpr size_t kKeepTextBuffer = 2 * 1024 * 1024;
+
 struct AddonData {
   TSParser *parser = nullptr;
   std::vector<char16_t> text;
@@ -91,6 +94,8 @@ Napi::Value Parse(const Napi::CallbackInfo &info) {
   napi_get_value_string_utf16(env, info[0], data->text.data(), length + 1, &copied);
   TSTree *tree = ts_parser_parse_string_encoding(data->parser, old, reinterpret_cast<const char *>(data->text.data()),
                                                  static_cast<uint32_t>(copied * 2), TSInputEncodingUTF16LE);
+  // The copy buffer is reused between parses, but a pathological 10 MB text should not keep 20 MB alive.
+  if (data->text.capacity() > kKeepTextBuffer) std::vector<char16_t>().swap(data->text);
   if (!tree) return Throw(env, "tree-sitter returned no tree");
   return WrapTree(env, tree);
 }
