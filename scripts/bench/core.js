@@ -14,7 +14,7 @@ function loadBenchCore() {
     {
       stdin: {
         contents: [
-          "export { analyze, runRules } from './server/src/core/analyze';",
+          "export { analyze, resetCaches, runRules } from './server/src/core/analyze';",
           "export { parseNix } from './server/src/core/parser';",
           "export { NixDocument } from './server/src/core/document';",
           "export { readModule } from './server/src/core/eval/module';",

@@ -62,3 +62,31 @@ test('unreadable or odd extraConfig never throws', () => {
     assert.doesNotThrow(() => analyze([{ path: 'x.nix', text }]));
   }
 });
+
+test('a text parsed once is mapped afresh for each place it sits (a keystroke above an extraConfig moves it)', () => {
+  const { parseSshConfig, resetSshConfigCache } = loadCore('ssh-config');
+  const config = 'Compression yes\nHost a "b c" !d\n  HostName 10.0.0.1\n  Port 2222\nMatch host x\n  User y\n';
+  const shifted = (delta) => (s, e) => ({ file: '/f.nix', start: s + delta, end: e + delta });
+  resetSshConfigCache();
+  const cold = parseSshConfig(config, shifted(0));
+  const again = parseSshConfig(config, shifted(0));
+  const moved = parseSshConfig(config, shifted(100));
+  assert.deepEqual(again, cold, 'the cached parse maps to the same blocks');
+  assert.notEqual(again[1], cold[1], 'fresh objects for each analysis');
+  const spans = (blocks) =>
+    blocks.flatMap((b) => [b.headerSpan, ...(b.insertAt ? [b.insertAt] : []), ...b.patterns.map((p) => p.span), ...b.options.flatMap((o) => [o.keywordSpan, o.valueSpan])]);
+  assert.deepEqual(
+    spans(moved).map((s) => [s.start, s.end]),
+    spans(cold).map((s) => [s.start + 100, s.end + 100]),
+  );
+  // What the spans cover is the text itself.
+  const host = cold[1];
+  assert.deepEqual(host.patterns.map((p) => [p.text, p.negated, config.slice(p.span.start, p.span.end)]), [
+    ['a', false, 'a'],
+    ['b c', false, 'b c'],
+    ['!d', true, '!d'],
+  ]);
+  assert.equal(config.slice(host.options[1].valueSpan.start, host.options[1].valueSpan.end), '2222');
+  assert.equal(cold[0].kind, 'global');
+  assert.equal(cold[0].insertAt, undefined);
+});

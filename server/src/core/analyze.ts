@@ -12,6 +12,7 @@ import type { RuleContext } from './rules/rule';
 import { type Environment, OFFLINE } from './environment';
 import { HostAnalysis } from './hosts';
 import { importedFiles } from './imports';
+import { resetSshConfigCache } from './ssh-config';
 
 export interface SourceFile {
   path: string;
@@ -66,6 +67,15 @@ function cachedModule(file: string, text: string, tree: Tree | undefined, limits
   moduleCache.set(file, { text, limits, root });
   if (moduleCache.size > MODULE_CACHE_SIZE) moduleCache.delete(moduleCache.keys().next().value as string);
   return root;
+}
+
+/**
+ * Forgets what earlier analyses left for later ones (read modules, parsed
+ * ssh_config texts): the next analysis starts cold. For benchmarks and tests.
+ */
+export function resetCaches(): void {
+  moduleCache.clear();
+  resetSshConfigCache();
 }
 
 /** Most files read through imports for one analysis: a bound against runaway configurations. */

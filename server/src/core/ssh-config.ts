@@ -45,20 +45,83 @@ interface RawLine {
   config?: RawLine[];
 }
 
+/** One option line, as offsets into the text (no document positions yet). */
+interface RawOption {
+  keyword: string;
+  value: string;
+  keywordAt: number;
+  keywordEnd: number;
+  valueAt: number;
+}
+
+/** A block of the text, as offsets into it. */
+interface RawBlock {
+  kind: 'host' | 'match' | 'global';
+  patterns: { text: string; at: number }[];
+  headerAt: number;
+  headerEnd: number;
+  options: RawOption[];
+  /** Where a new option line would go (the end of the block's last line). */
+  endAt: number;
+  optionIndent: string;
+}
+
+/**
+ * Parsed texts, by text: the parse does not depend on where the text sits, so
+ * an analysis after an edit elsewhere in the file (a keystroke) maps the
+ * blocks again but does not parse them again. Bounded; resetSshConfigCache()
+ * empties it (the benchmark's cold analyses).
+ */
+const rawCache = new Map<string, RawBlock[]>();
+const RAW_CACHE_SIZE = 64;
+
+export function resetSshConfigCache(): void {
+  rawCache.clear();
+}
+
 /**
  * Parses ssh_config text. `locate` maps [start, end) of the text to a document
  * span (the text may come from inside a Nix string). Never throws.
  */
 export function parseSshConfig(text: string, locate: (start: number, end: number) => Span): SshBlock[] {
+  let raw = rawCache.get(text);
+  if (!raw) {
+    raw = scanSshConfig(text);
+    rawCache.set(text, raw);
+    if (rawCache.size > RAW_CACHE_SIZE) rawCache.delete(rawCache.keys().next().value as string);
+  }
+  return raw.map((b) => {
+    const block: SshBlock = {
+      kind: b.kind,
+      patterns: b.patterns.map((p) => ({ text: p.text, negated: p.text.startsWith('!'), span: locate(p.at, p.at + p.text.length) })),
+      headerSpan: locate(b.headerAt, b.headerEnd),
+      options: b.options.map((o) => ({
+        keyword: o.keyword,
+        value: o.value,
+        keywordSpan: locate(o.keywordAt, o.keywordEnd),
+        valueSpan: locate(o.valueAt, o.valueAt + o.value.length),
+      })),
+      optionIndent: b.optionIndent,
+    };
+    if (b.kind !== 'global') {
+      const at = locate(b.endAt, b.endAt);
+      if (at.start === at.end) block.insertAt = at;
+    }
+    return block;
+  });
+}
+
+/** The blocks of ssh_config text, as offsets into it (the `ssh-config` package's parse, located). */
+function scanSshConfig(text: string): RawBlock[] {
   let parsed: RawLine[];
   try {
     parsed = SSHConfig.parse(text) as unknown as RawLine[];
   } catch {
     return [];
   }
-  const blocks: SshBlock[] = [];
+  const blocks: RawBlock[] = [];
   let offset = 0;
-  let global: SshBlock | undefined;
+  let global: RawBlock | undefined;
 
   // Re-finds each line in the text: the package keeps the pieces of every line
   // (before, param, separator, value, after) but no offsets.
@@ -84,11 +147,12 @@ export function parseSshConfig(text: string, locate: (start: number, end: number
     return { keywordAt: k, valueAt, valueText };
   };
 
-  const option = (line: RawLine, pos: { keywordAt: number; valueAt: number; valueText: string }): SshOption => ({
+  const option = (line: RawLine, pos: { keywordAt: number; valueAt: number; valueText: string }): RawOption => ({
     keyword: (line.param ?? '').toLowerCase(),
     value: pos.valueText,
-    keywordSpan: locate(pos.keywordAt, pos.keywordAt + (line.param ?? '').length),
-    valueSpan: locate(pos.valueAt, pos.valueAt + pos.valueText.length),
+    keywordAt: pos.keywordAt,
+    keywordEnd: pos.keywordAt + (line.param ?? '').length,
+    valueAt: pos.valueAt,
   });
 
   for (const line of parsed) {
@@ -96,40 +160,38 @@ export function parseSshConfig(text: string, locate: (start: number, end: number
     if (!pos) continue;
     const keyword = (line.param ?? '').toLowerCase();
     if (keyword === 'host' || keyword === 'match') {
-      const patterns: SshPattern[] = [];
+      const patterns: { text: string; at: number }[] = [];
       if (Array.isArray(line.value)) {
         let at = pos.valueAt;
         for (const x of line.value) {
-          const start = at + (x.quoted ? 1 : 0);
-          patterns.push({ text: x.val, negated: x.val.startsWith('!'), span: locate(start, start + x.val.length) });
+          patterns.push({ text: x.val, at: at + (x.quoted ? 1 : 0) });
           at += x.val.length + (x.quoted ? 2 : 0) + x.separator.length;
         }
       } else if (pos.valueText) {
-        patterns.push({ text: pos.valueText, negated: pos.valueText.startsWith('!'), span: locate(pos.valueAt, pos.valueAt + pos.valueText.length) });
+        patterns.push({ text: pos.valueText, at: pos.valueAt });
       }
-      const block: SshBlock = {
+      const block: RawBlock = {
         kind: keyword,
         patterns,
-        headerSpan: locate(pos.keywordAt, pos.valueAt + pos.valueText.length),
+        headerAt: pos.keywordAt,
+        headerEnd: pos.valueAt + pos.valueText.length,
         options: [],
+        endAt: pos.valueAt + pos.valueText.length,
         optionIndent: '  ',
       };
-      let end = pos.valueAt + pos.valueText.length;
       let indent: string | undefined;
       for (const inner of line.config ?? []) {
         const p = walk(inner);
         if (!p) continue;
         block.options.push(option(inner, p));
-        end = p.valueAt + p.valueText.length;
+        block.endAt = p.valueAt + p.valueText.length;
         indent ??= text.slice(text.lastIndexOf('\n', p.keywordAt - 1) + 1, p.keywordAt);
       }
       const lineStart = text.lastIndexOf('\n', pos.keywordAt - 1) + 1;
       block.optionIndent = indent ?? `${text.slice(lineStart, pos.keywordAt)}  `;
-      const at = locate(end, end);
-      if (at.start === at.end) block.insertAt = at;
       blocks.push(block);
     } else {
-      global ??= { kind: 'global', patterns: [], headerSpan: locate(pos.keywordAt, pos.keywordAt), options: [], optionIndent: '' };
+      global ??= { kind: 'global', patterns: [], headerAt: pos.keywordAt, headerEnd: pos.keywordAt, options: [], endAt: 0, optionIndent: '' };
       global.options.push(option(line, pos));
     }
   }
