@@ -43,6 +43,15 @@ test('bench --quick runs in under 60 s and reports its budgets', () => {
   assert.equal(run.status, report.ok ? 0 : 1, 'the exit code tells whether every budget was met');
 });
 
+test('a missed budget says what bounds it, with numbers', () => {
+  assert.ok(report, 'a report');
+  for (const b of report.budgets.filter((x) => x.met === false)) {
+    assert.match(b.note, /\d+(\.\d+)? ms/, `${b.id}: the note names measured times`);
+  }
+  const gcRow = report.rows.find((r) => /garbage collection/.test(r.name));
+  assert.ok(gcRow && gcRow.value > 0, 'GC time per analysis is measured');
+});
+
 for (const id of ['big-analysis-ratio', 'keystroke']) {
   const b = report?.budgets.find((x) => x.id === id);
   test(`budget: ${b ? `${b.what} ${b.limit} (measured ${b.measured})` : id}`, { todo: KNOWN_MISSED[id] }, () => {
