@@ -28,6 +28,8 @@ typedef struct {
 } Frame;
 
 static int grow(NixFlat *f) {
+  // Offsets are 32-bit bytes of UTF-16 text, so there are far fewer than 2^31 nodes; still, never wrap.
+  if (f->capacity >= (1u << 30)) return -1;
   uint32_t cap = f->capacity ? f->capacity * 2 : 1024;
 #define GROW(name, type)                                              \
   do {                                                                \
@@ -93,6 +95,10 @@ int nix_flatten(const TSTree *tree, NixFlat *out) {
   int status = 0;
 #define ENSURE(ptr, cap, need, type)                                  \
   if ((need) > (cap)) {                                               \
+    if ((need) > (1u << 30)) {                                        \
+      status = -1;                                                    \
+      goto done;                                                      \
+    }                                                                 \
     uint32_t c = (cap) ? (cap) * 2 : 256;                             \
     while (c < (need)) c *= 2;                                        \
     type *p = (type *)realloc((ptr), (size_t)c * sizeof(type));       \

@@ -109,8 +109,16 @@ Napi::Value Edit(const Napi::CallbackInfo &info) {
   TSTree *tree = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
   if (!tree) return Throw(env, "edit(tree, …): not a tree handle (or was disposed)");
   if (info.Length() < 10) return Throw(env, "edit(tree, …): ten arguments");
+  // Offsets and positions are doubled into bytes: each must be a whole number in [0, 2^30].
   for (size_t i = 1; i < 10; i++) {
     if (!info[i].IsNumber()) return Throw(env, "edit(tree, …): offsets must be numbers");
+    double v = info[i].As<Napi::Number>().DoubleValue();
+    if (!(v >= 0 && v <= 1073741824.0) || v != static_cast<double>(static_cast<uint32_t>(v))) {
+      return Throw(env, "edit(tree, …): offsets must be whole numbers from 0 to 2^30");
+    }
+  }
+  if (Arg(info, 1) > Arg(info, 2) || Arg(info, 1) > Arg(info, 3)) {
+    return Throw(env, "edit(tree, …): the edit must start before its old and new ends");
   }
   TSInputEdit e;
   e.start_byte = Arg(info, 1) * 2;

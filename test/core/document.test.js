@@ -88,7 +88,7 @@ test('incremental parses give the tree a full parse gives, node for node (random
   const path = require('node:path');
   const example = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'distributed-builds.nix'), 'utf8');
   const doc = new NixDocument('e.nix', example, 1);
-  const tokens = ['{', '}', '[', ']', ';', ' = ', '"', "''", 'x', '1', '\n', '# c\n', '${', 'let ', ' in '];
+  const tokens = ['{', '}', '[', ']', ';', ' = ', '"', "''", 'x', '1', '\n', '# c\n', '${', 'let ', ' in ', '\r', '# d\r', '\r\n'];
   for (let i = 0; i < 200; i++) {
     const lines = doc.lines;
     const start = rnd(doc.text.length + 1);
@@ -102,4 +102,40 @@ test('incremental parses give the tree a full parse gives, node for node (random
       assert.equal(doc.tree.end(n), full.end(n));
     }
   }
+});
+
+test('a lone \\r that an edit turns into \\r\\n (or back) re-reads the line it ends', () => {
+  for (const [text, at, inserted] of [
+    ['# c\rx', 4, '\n'],
+    ['{ a = 1; # c\rb = 2; }', 13, '\n'],
+    ['# c\r\nx', 4, ''],
+  ]) {
+    const doc = new NixDocument('r.nix', text, 1);
+    void doc.tree;
+    const lines = doc.lines;
+    const end = inserted === '' ? at + 1 : at;
+    doc.applyChanges([{ range: lines.range(at, end), text: inserted }], 2);
+    assert.equal(doc.tree.toString(), parseNix(doc.text).toString(), JSON.stringify(doc.text));
+    for (let n = 0; n < doc.tree.nodeCount; n++) assert.equal(doc.tree.end(n), parseNix(doc.text).end(n), `${JSON.stringify(doc.text)} node ${n}`);
+  }
+});
+
+test('a reversed range means the same stretch; a released or non-Nix tree is parsed afresh', () => {
+  const doc = new NixDocument('v.nix', 'a\nb\nc\nd\n', 1);
+  void doc.tree;
+  doc.applyChanges([{ range: { start: { line: 3, character: 0 }, end: { line: 1, character: 0 } }, text: '' }], 2);
+  assert.equal(doc.text, 'a\nd\n');
+  assert.equal(doc.lines.lineCount, new LineIndex(doc.text).lineCount);
+  assert.equal(doc.tree.toString(), parseNix(doc.text).toString());
+
+  doc.tree.release();
+  doc.applyChanges([{ range: doc.lines.range(0, 1), text: 'x' }], 3);
+  assert.equal(doc.tree.toString(), parseNix('x\nd\n').toString(), 'a released tree is not parsed from');
+
+  const machines = new NixDocument('machines', 'ssh://a x86_64-linux\n', 1, false);
+  void machines.tree;
+  machines.applyChanges([{ range: machines.lines.range(6, 7), text: 'b' }], 2);
+  assert.equal(machines.tree.text, 'ssh://b x86_64-linux\n', 'no stale tree');
+  machines.dispose();
+  assert.equal(machines.text, 'ssh://b x86_64-linux\n');
 });

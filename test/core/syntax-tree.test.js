@@ -62,6 +62,13 @@ test('the binding refuses what is not a tree handle', () => {
   assert.throws(() => binding.flatten({}), /not a tree handle/);
   assert.throws(() => binding.parse(42), /text must be a string/);
   assert.throws(() => binding.edit(binding.parse('1'), 1), /ten arguments/);
+  const t = binding.parse('1');
+  assert.throws(() => binding.edit(t, -1, 0, 0, 0, 0, 0, 0, 0, 0), /whole numbers/);
+  assert.throws(() => binding.edit(t, 0.5, 1, 1, 0, 0, 0, 1, 0, 1), /whole numbers/);
+  assert.throws(() => binding.edit(t, NaN, 1, 1, 0, 0, 0, 1, 0, 1), /whole numbers/);
+  assert.throws(() => binding.edit(t, 2, 1, 3, 0, 2, 0, 1, 0, 3), /start before/);
+  binding.dispose(t);
+  assert.throws(() => binding.flatten(t), /disposed/);
 });
 
 test('a released tree keeps its arrays, or parses its text again when they were never read', () => {
@@ -76,4 +83,8 @@ test('a released tree keeps its arrays, or parses its text again when they were 
   unread.release();
   assert.equal(unread.toString(), expected, 'arrays read after the release: parsed again');
   assert.throws(() => unread.editedHandle([]), /released tree/);
+  assert.equal(unread.editable, false);
+  // An unknown field name (id 0) matches no child, not the ones without a field.
+  assert.equal(read.field(0, 0), -1);
+  assert.deepEqual(read.fieldAll(0, 0), []);
 });

@@ -41,40 +41,52 @@ export class NixDocument {
 
   applyChanges(changes: ContentChange[], version: number): void {
     const edits: TreeEdit[] = [];
-    let reparse = this.current !== undefined && this.isNix;
+    // Only a Nix document whose tree can still be parsed from is updated in place;
+    // otherwise the tree is dropped and parsed afresh when asked for.
+    let reparse = this.isNix && this.current?.editable === true;
     for (const c of changes) {
       if (!c.range) {
         this.content = c.text;
         this.index = new LineIndex(c.text);
         edits.length = 0;
         reparse = false;
-        this.current?.release();
-        this.current = undefined;
         continue;
       }
-      const start = this.index.offset(c.range.start);
-      const oldEnd = this.index.offset(c.range.end);
-      const startPos = this.index.position(start);
-      const oldEndPos = this.index.position(oldEnd);
-      this.content = this.content.slice(0, start) + c.text + this.content.slice(oldEnd);
-      this.index = this.index.edited(this.content, start, oldEnd, c.text);
+      let start = this.index.offset(c.range.start);
+      let oldEnd = this.index.offset(c.range.end);
+      // LSP ranges are ordered; a client that sends one reversed means the same stretch.
+      if (start > oldEnd) [start, oldEnd] = [oldEnd, start];
+      const before = this.content;
+      this.content = before.slice(0, start) + c.text + before.slice(oldEnd);
+      const oldIndex = this.index;
+      this.index = oldIndex.edited(this.content, start, oldEnd, c.text);
+      // A lone \r before the edit is parsed as \n (parseNix); whether it is lone
+      // depends on the edit's first character, so the tree's edit starts there.
+      const treeStart = start > 0 && before.charCodeAt(start - 1) === 13 ? start - 1 : start;
       const newEnd = start + c.text.length;
-      const newEndPos = this.index.position(newEnd);
+      const pos = (index: LineIndex, offset: number) => {
+        const p = index.position(offset);
+        return { row: p.line, column: p.character };
+      };
       edits.push({
-        startIndex: start,
+        startIndex: treeStart,
         oldEndIndex: oldEnd,
         newEndIndex: newEnd,
-        startPosition: { row: startPos.line, column: startPos.character },
-        oldEndPosition: { row: oldEndPos.line, column: oldEndPos.character },
-        newEndPosition: { row: newEndPos.line, column: newEndPos.character },
+        startPosition: pos(oldIndex, treeStart),
+        oldEndPosition: pos(oldIndex, oldEnd),
+        newEndPosition: pos(this.index, newEnd),
       });
     }
-    if (reparse && this.current) {
-      const previous = this.current;
-      this.current = parseNix(this.content, previous.editedHandle(edits));
-      // Only this document parses from its trees; one handed out keeps its arrays (or re-parses its text).
-      previous.release();
-    }
+    const previous = this.current;
+    this.current = reparse && previous ? parseNix(this.content, previous.editedHandle(edits)) : undefined;
+    // Only this document parses from its trees; one handed out keeps its arrays (or re-parses its text).
+    previous?.release();
     this.version = version;
+  }
+
+  /** Frees the native tree (a closed document). The text stays readable. */
+  dispose(): void {
+    this.current?.release();
+    this.current = undefined;
   }
 }

@@ -120,6 +120,11 @@ export class Tree {
     return this.flatCache;
   }
 
+  /** Whether an incremental parse can start from this tree (its native tree is not released). */
+  get editable(): boolean {
+    return this.handle !== undefined;
+  }
+
   /** Frees the native tree now (the arrays stay). No incremental parse can start from this tree afterwards. */
   release(): void {
     if (this.handle) loadBinding().dispose(this.handle);
@@ -203,6 +208,7 @@ export class Tree {
 
   /** The first child in field `id` (see fieldId), or -1. */
   field(n: SyntaxNode, id: number): SyntaxNode {
+    if (id === 0) return -1; // no such field: 0 would match the children without one
     const f = this.flat;
     for (let c = f.stop[n] as number > n + 1 ? n + 1 : -1; c >= 0; c = f.next[c] as number) {
       if (f.field[c] === id) return c;
@@ -214,6 +220,7 @@ export class Tree {
   fieldAll(n: SyntaxNode, id: number): SyntaxNode[] {
     const f = this.flat;
     const out: SyntaxNode[] = [];
+    if (id === 0) return out;
     for (let c = f.stop[n] as number > n + 1 ? n + 1 : -1; c >= 0; c = f.next[c] as number) {
       if (f.field[c] === id) out.push(c);
     }

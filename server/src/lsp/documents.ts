@@ -63,6 +63,8 @@ export class OpenDocuments {
     if (!entry) return false;
     this.byUri.delete(uri);
     this.byPath.delete(entry.path);
+    // Its native tree is memory V8 does not see: free it now, not at some later GC.
+    entry.doc.dispose();
     this.gen++;
     return true;
   }
