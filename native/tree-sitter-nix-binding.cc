@@ -8,6 +8,8 @@
 // indices. (The grammar's own npm binding is nan-based and unusable anyway.)
 #include <napi.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -76,15 +78,51 @@ Napi::Value Dispose(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// parse(text: string, oldTree?: handle): handle. Offsets in the tree are bytes of
-// the UTF-16LE text, i.e. 2 × JavaScript string indices.
+// The text being parsed, for tree-sitter's read callback: all of it at once.
+struct TextInput {
+  const char *bytes;
+  uint32_t length;
+};
+
+const char *ReadText(void *payload, uint32_t byte, TSPoint, uint32_t *bytes_read) {
+  auto *in = static_cast<TextInput *>(payload);
+  if (byte >= in->length) {
+    *bytes_read = 0;
+    return "";
+  }
+  *bytes_read = in->length - byte;
+  return in->bytes + byte;
+}
+
+// Ends a parse that runs past its deadline: tree-sitter-nix needs seconds to
+// minutes for some inputs (100,000 unary minus signs), which would freeze the
+// language server.
+struct Deadline {
+  std::chrono::steady_clock::time_point at;
+};
+
+bool PastDeadline(TSParseState *state) {
+  auto *d = static_cast<Deadline *>(state->payload);
+  return std::chrono::steady_clock::now() > d->at;
+}
+
+// parse(text: string, oldTree?: handle, timeoutMs?: number): handle, or
+// undefined when the parse took longer than timeoutMs (no limit when absent).
+// Offsets in the tree are bytes of the UTF-16LE text, i.e. 2 × JavaScript
+// string indices.
 Napi::Value Parse(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) return Throw(env, "parse(text, oldTree?): text must be a string");
+  if (info.Length() < 1 || !info[0].IsString()) return Throw(env, "parse(text, oldTree?, timeoutMs?): text must be a string");
   TSTree *old = nullptr;
   if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
     old = UnwrapTree(info[1]);
-    if (!old) return Throw(env, "parse(text, oldTree?): oldTree is not a tree handle (or was disposed)");
+    if (!old) return Throw(env, "parse(text, oldTree?, timeoutMs?): oldTree is not a tree handle (or was disposed)");
+  }
+  double timeoutMs = 0;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsNumber()) return Throw(env, "parse(text, oldTree?, timeoutMs?): timeoutMs must be a number");
+    timeoutMs = info[2].As<Napi::Number>().DoubleValue();
+    if (!(timeoutMs > 0)) return Throw(env, "parse(text, oldTree?, timeoutMs?): timeoutMs must be positive");
   }
   auto *data = env.GetInstanceData<AddonData>();
   size_t length = 0;
@@ -92,11 +130,24 @@ Napi::Value Parse(const Napi::CallbackInfo &info) {
   data->text.resize(length + 1);
   size_t copied = 0;
   napi_get_value_string_utf16(env, info[0], data->text.data(), length + 1, &copied);
-  TSTree *tree = ts_parser_parse_string_encoding(data->parser, old, reinterpret_cast<const char *>(data->text.data()),
-                                                 static_cast<uint32_t>(copied * 2), TSInputEncodingUTF16LE);
+  TextInput text{reinterpret_cast<const char *>(data->text.data()), static_cast<uint32_t>(copied * 2)};
+  TSInput input{&text, ReadText, TSInputEncodingUTF16LE, nullptr};
+  TSTree *tree;
+  if (timeoutMs > 0) {
+    Deadline deadline{std::chrono::steady_clock::now() +
+                      std::chrono::microseconds(static_cast<int64_t>(std::min(timeoutMs, 1e9) * 1000))};
+    TSParseOptions options{&deadline, PastDeadline};
+    tree = ts_parser_parse_with_options(data->parser, old, input, options);
+  } else {
+    tree = ts_parser_parse(data->parser, old, input);
+  }
   // The copy buffer is reused between parses, but a pathological 10 MB text should not keep 20 MB alive.
   if (data->text.capacity() > kKeepTextBuffer) std::vector<char16_t>().swap(data->text);
-  if (!tree) return Throw(env, "tree-sitter returned no tree");
+  if (!tree) {
+    // Cancelled by the deadline: start the next parse from scratch, not from here.
+    ts_parser_reset(data->parser);
+    return env.Undefined();
+  }
   return WrapTree(env, tree);
 }
 

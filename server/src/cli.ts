@@ -1,6 +1,6 @@
 // The `nix-builders` command: check, machines, lsp (SPEC §2.1).
 import * as fs from 'node:fs';
-import { analyze, type SourceFile } from './core/analyze';
+import { analyze, type SourceFile, unparsedMessage } from './core/analyze';
 import type { Diagnostic } from './core/diagnostic';
 import { renderBuilder } from './core/render-machines';
 import { LineIndex } from './core/span';
@@ -60,7 +60,8 @@ async function check(args: string[]): Promise<number> {
     const h = first.hosts.forBuilder(b);
     if (h?.address.kind === 'pending') names.add(h.chain.hostName.replace(/\.$/, ''));
   }
-  const { model, diagnostics } = names.size > 0 ? analyze(sources, await withLookups([...names])) : first;
+  const { model, diagnostics, unparsed } = names.size > 0 ? analyze(sources, await withLookups([...names])) : first;
+  for (const f of unparsed) process.stderr.write(`nix-builders: warning: ${unparsedMessage(f)}\n`);
   const indexes = new Map([...model.texts].map(([file, text]) => [file, new LineIndex(text)]));
   const out = diagnostics.map((d) => toJson(d, indexes.get(d.span.file)));
   if (json) {
@@ -75,7 +76,8 @@ async function check(args: string[]): Promise<number> {
 
 function machines(args: string[]): number {
   if (args.length !== 1 || args[0]?.startsWith('--')) fail('machines needs exactly one PATH');
-  const { model } = analyze(readSources(args));
+  const { model, unparsed } = analyze(readSources(args));
+  for (const f of unparsed) process.stderr.write(`nix-builders: warning: ${unparsedMessage(f)}\n`);
   for (const b of model.builders) {
     if (b.source !== 'nix') continue;
     const r = renderBuilder(b);

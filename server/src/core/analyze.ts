@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS, type EvalLimits } from './eval/evaluator';
 import { type ModuleRoot, readModule } from './eval/module';
 import { extractModel } from './extract';
 import type { Model } from './model';
-import { parseNix, type Tree } from './parser';
+import { PARSE_TIMEOUT_MS, parseNix, type Tree } from './parser';
 import { RULES } from './rules';
 import type { RuleContext } from './rules/rule';
 import { type Environment, OFFLINE } from './environment';
@@ -26,6 +26,13 @@ export interface Analysis {
   roots: ModuleRoot[];
   diagnostics: Diagnostic[];
   hosts: HostAnalysis;
+  /** Files whose parse gave up (PARSE_TIMEOUT_MS): read as empty, to be reported by the front end. */
+  unparsed: string[];
+}
+
+/** What a front end says of a file whose parse gave up. */
+export function unparsedMessage(file: string): string {
+  return `${file}: parsing took longer than ${PARSE_TIMEOUT_MS / 1000} s (tree-sitter-nix is very slow on some inputs, such as long runs of unary minus signs or selectors); the file is skipped`;
 }
 
 /** Machines files are recognised by name: `machines` or `*.machines`. */
@@ -46,7 +53,8 @@ export function analyze(files: SourceFile[], env: Environment = OFFLINE, limits:
   followImports(roots, texts, env, limits);
   const model = extractModel(roots, machines, texts);
   const hosts = new HostAnalysis(model, env);
-  return { model, roots, hosts, diagnostics: runRules(model, { env, hosts }) };
+  const unparsed = roots.filter((r) => r.ev.tree.timedOut).map((r) => r.file);
+  return { model, roots, hosts, diagnostics: runRules(model, { env, hosts }), unparsed };
 }
 
 /**

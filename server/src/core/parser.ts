@@ -27,7 +27,7 @@ interface Flat {
 
 interface Binding {
   names: { symbols: string[]; fields: string[]; errorSymbol: number };
-  parse(text: string, old?: NativeTree): NativeTree;
+  parse(text: string, old?: NativeTree, timeoutMs?: number): NativeTree | undefined;
   edit(tree: NativeTree, ...offsets: number[]): void;
   copy(tree: NativeTree): NativeTree;
   dispose(tree: NativeTree): void;
@@ -39,6 +39,24 @@ const MISSING = 2;
 const HAS_ERROR = 4;
 
 let binding: Binding | undefined;
+
+/**
+ * How long one parse may take. tree-sitter-nix needs seconds to minutes for
+ * some inputs (100,000 unary minus signs: ~45 s) and would freeze the server;
+ * a 10 MB configuration parses in well under a second.
+ */
+export const PARSE_TIMEOUT_MS = Number(process.env.NIX_BUILDERS_PARSE_TIMEOUT_MS) > 0 ? Number(process.env.NIX_BUILDERS_PARSE_TIMEOUT_MS) : 5000;
+
+let emptyFlat: Flat | undefined;
+/** The tree of an empty text: what a file whose parse gave up reads as. */
+function empty(b: Binding): Flat {
+  if (!emptyFlat) {
+    const h = b.parse('') as NativeTree;
+    emptyFlat = b.flatten(h);
+    b.dispose(h);
+  }
+  return emptyFlat;
+}
 let fieldIds: Map<string, number> | undefined;
 
 /** Finds build/Release/tree_sitter_nix_binding.node next to the source tree or the bundle. */
@@ -106,15 +124,25 @@ export class Tree {
     this.errorSymbol = b.names.errorSymbol;
   }
 
+  /** The parse gave up (PARSE_TIMEOUT_MS): the tree is empty and the file reads as nothing. */
+  timedOut = false;
+
   private get flat(): Flat {
     if (!this.flatCache) {
       const b = loadBinding();
       if (this.handle) {
         this.flatCache = b.flatten(this.handle);
+      } else if (this.timedOut) {
+        this.flatCache = empty(b);
       } else {
-        const h = b.parse(normalizeLineEnds(this.text));
-        this.flatCache = b.flatten(h);
-        b.dispose(h);
+        const h = b.parse(normalizeLineEnds(this.text), undefined, PARSE_TIMEOUT_MS);
+        if (h) {
+          this.flatCache = b.flatten(h);
+          b.dispose(h);
+        } else {
+          this.timedOut = true;
+          this.flatCache = empty(b);
+        }
       }
     }
     return this.flatCache;
@@ -277,7 +305,9 @@ function normalizeLineEnds(text: string): string {
  */
 export function parseNix(text: string, edited?: NativeTree): Tree {
   const b = loadBinding();
-  const tree = new Tree(text, b.parse(normalizeLineEnds(text), edited));
+  const handle = b.parse(normalizeLineEnds(text), edited, PARSE_TIMEOUT_MS);
   if (edited) b.dispose(edited);
+  const tree = new Tree(text, handle);
+  tree.timedOut = handle === undefined;
   return tree;
 }

@@ -8,7 +8,7 @@
 // After each analysis the names whose address is still pending are handed to
 // the environment, which looks them up in the background; their answers make a
 // new state, and the next analysis (scheduled by the server) sees them.
-import { type Analysis, analyze, isMachinesFile, type SourceFile } from '../core/analyze';
+import { type Analysis, analyze, isMachinesFile, type SourceFile, unparsedMessage } from '../core/analyze';
 import type { Diagnostic } from '../core/diagnostic';
 import { LineIndex } from '../core/span';
 import type { FileResolver } from './convert';
@@ -85,6 +85,7 @@ export class WorkspaceAnalysis {
     const byFile = new Map<string, Diagnostic[]>();
     try {
       analysis = analyze(sources, this.o.env.environment((p) => this.readFile(p, fsPaths)));
+      for (const f of analysis.unparsed) this.o.logError(`nix-builders: ${unparsedMessage(f)}`);
       const extra = this.o.extra?.diagnostics(analysis) ?? [];
       for (const d of [...analysis.diagnostics, ...extra]) {
         const list = byFile.get(d.span.file);
