@@ -212,26 +212,12 @@ export class Tree {
     return this.text.slice(f.start[n], f.end[n]);
   }
 
-  isNamed(n: SyntaxNode): boolean {
-    return ((this.flat.flags[n] as number) & NAMED) !== 0;
-  }
-
   isMissing(n: SyntaxNode): boolean {
     return ((this.flat.flags[n] as number) & MISSING) !== 0;
   }
 
   hasError(n: SyntaxNode): boolean {
     return ((this.flat.flags[n] as number) & HAS_ERROR) !== 0;
-  }
-
-  /** The first child, or -1. */
-  firstChild(n: SyntaxNode): SyntaxNode {
-    return (this.flat.stop[n] as number) > n + 1 ? n + 1 : -1;
-  }
-
-  /** The next sibling, or -1. */
-  nextSibling(n: SyntaxNode): SyntaxNode {
-    return this.flat.next[n] as number;
   }
 
   /** The first child in field `id` (see fieldId), or -1. */
