@@ -3,19 +3,14 @@
 // without HostKeyAlias): verification still fails.
 import type { Diagnostic, Fix } from '../diagnostic';
 import { addHostNameFix, hostKeyAliasFix } from '../host-key-fixes';
-import { attr, diag, type Rule } from './rule';
+import { buildersWithKeys, diag, type Rule } from './rule';
 
 export const hostKeyNameMismatch: Rule = {
   code: 'host-key-name-mismatch',
   summary: 'A key exists, but under another name than the one ssh looks up.',
   check(model, ctx) {
     const out: Diagnostic[] = [];
-    // Keys are `unknown` for every builder when they are not checked: skip working out the chains.
-    if (!ctx.hosts.env.checkHostKeys) return out;
-    for (const b of model.builders) {
-      const h = ctx.hosts.forBuilder(b);
-      const value = attr(b, 'hostName')?.value;
-      if (!h || h.keys.kind !== 'mismatch' || value?.kind !== 'string') continue;
+    for (const { host: h, hostName: value } of buildersWithKeys(model, ctx, 'mismatch')) {
       const { chain } = h;
       const places = h.keys.entries.map((e) => `${e.entry.label} (under "${e.name}")`);
       if (h.keys.publicHostKey) places.push(`publicHostKey (Nix writes it under "${chain.alias}")`);

@@ -3,19 +3,14 @@
 // verification failed" (nix-daemon cannot answer ssh's question).
 import type { Diagnostic, Fix } from '../diagnostic';
 import { skeletonFix } from '../host-key-fixes';
-import { attr, diag, type Rule } from './rule';
+import { buildersWithKeys, diag, type Rule } from './rule';
 
 export const missingHostKey: Rule = {
   code: 'missing-host-key',
   summary: 'No known host key for the name ssh will look up.',
   check(model, ctx) {
     const out: Diagnostic[] = [];
-    // Keys are `unknown` for every builder when they are not checked: skip working out the chains.
-    if (!ctx.hosts.env.checkHostKeys) return out;
-    for (const b of model.builders) {
-      const h = ctx.hosts.forBuilder(b);
-      const value = attr(b, 'hostName')?.value;
-      if (!h || h.keys.kind !== 'missing' || value?.kind !== 'string') continue;
+    for (const { host: h, hostName: value } of buildersWithKeys(model, ctx, 'missing')) {
       const { chain } = h;
       const via =
         chain.hostKeyAlias

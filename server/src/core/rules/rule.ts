@@ -5,7 +5,7 @@ import type { StringValue, Thunk, Value } from '../eval/value';
 import type { Builder, Model, ReadAttr } from '../model';
 import type { Span } from '../span';
 import type { Environment } from '../environment';
-import type { HostAnalysis } from '../hosts';
+import type { BuilderHost, HostAnalysis, KeyCheck } from '../hosts';
 
 export interface RuleContext {
   env: Environment;
@@ -122,4 +122,25 @@ export function nixBuilders(model: Model): readonly Builder[] {
     nixBuilderLists.set(model, list);
   }
   return list;
+}
+
+/**
+ * The builders whose host-key check came out as `kind`, with what ssh does for
+ * them and their (string) hostName, for the host-key rules. Nothing when keys
+ * are not checked (every check is then `unknown`): the chains are not worked out.
+ */
+export function buildersWithKeys<K extends KeyCheck['kind']>(
+  model: Model,
+  ctx: RuleContext,
+  kind: K,
+): { builder: Builder; host: BuilderHost & { keys: Extract<KeyCheck, { kind: K }> }; hostName: StringValue }[] {
+  if (!ctx.hosts.env.checkHostKeys) return [];
+  const out: { builder: Builder; host: BuilderHost & { keys: Extract<KeyCheck, { kind: K }> }; hostName: StringValue }[] = [];
+  for (const builder of model.builders) {
+    const host = ctx.hosts.forBuilder(builder);
+    const hostName = attr(builder, 'hostName')?.value;
+    if (!host || host.keys.kind !== kind || hostName?.kind !== 'string') continue;
+    out.push({ builder, host: host as BuilderHost & { keys: Extract<KeyCheck, { kind: K }> }, hostName });
+  }
+  return out;
 }
