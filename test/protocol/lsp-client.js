@@ -44,7 +44,7 @@ const CAPABILITIES = {
 class LspClient {
   /**
    * @param settings the `nixBuilders` section answered to workspace/configuration
-   * @param opts { filesExclude } the `files.exclude` section
+   * @param opts { filesExclude } the `files.exclude` section; { cwd, env } of the server process
    */
   constructor(settings, opts = {}) {
     this.settings = settings;
@@ -52,9 +52,10 @@ class LspClient {
     this.published = []; // every publishDiagnostics params, in order
     this.waiters = [];
     this.logs = [];
+    this.logWaiters = [];
     this.registrations = [];
     this.stderr = '';
-    this.proc = cp.spawn(process.execPath, [SERVER, '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = cp.spawn(process.execPath, [SERVER, '--stdio'], { cwd: opts.cwd ?? root, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
     this.proc.stderr.on('data', (d) => (this.stderr += d));
     this.conn = rpc.createMessageConnection(new rpc.StreamMessageReader(this.proc.stdout), new rpc.StreamMessageWriter(this.proc.stdin));
@@ -62,7 +63,10 @@ class LspClient {
       this.published.push(p);
       this.waiters = this.waiters.filter((w) => !w(p));
     });
-    this.conn.onNotification('window/logMessage', (p) => this.logs.push(p));
+    this.conn.onNotification('window/logMessage', (p) => {
+      this.logs.push(p);
+      this.logWaiters = this.logWaiters.filter((w) => !w(p));
+    });
     this.conn.onRequest('workspace/configuration', (p) =>
       p.items.map((item) => (item.section === 'nixBuilders' ? this.settings : item.section === 'files.exclude' ? this.filesExclude : null)),
     );
@@ -136,6 +140,21 @@ class LspClient {
 
   request(method, params) {
     return this.conn.sendRequest(method, params);
+  }
+
+  /** Resolves with the first window/logMessage (already received or to come) whose text matches re. */
+  waitLog(re, timeoutMs = 60000) {
+    const seen = this.logs.find((p) => re.test(p.message));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no log message matching ${re}`)), timeoutMs);
+      this.logWaiters.push((p) => {
+        if (!re.test(p.message)) return false;
+        clearTimeout(timer);
+        resolve(p);
+        return true;
+      });
+    });
   }
 
   async stop() {
