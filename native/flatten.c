@@ -80,11 +80,26 @@ static void frame_for(Frame *fr, const TSLanguage *lang, Subtree parent, uint32_
   fr->visible = visible;
 }
 
-int nix_flatten(const TSTree *tree, NixFlat *out) {
-  const TSLanguage *lang = tree->language;
-  Subtree root = tree->root;
-  uint32_t root_start = ts_subtree_padding(root).bytes;
-  if (push(out, lang, root, 0, 0, root_start, root_start + ts_subtree_size(root).bytes) < 0) return -1;
+int nix_flatten(const TSTree *tree, NixFlat *out) { return nix_flatten_node(ts_tree_root_node(tree), 0, out); }
+
+int nix_flatten_node(TSNode node, uint16_t field, NixFlat *out) {
+  const TSLanguage *lang = ts_node_language(node);
+  // A node's id is the address of its subtree (node.c reads it the same way).
+  Subtree root = *(const Subtree *)node.id;
+  uint32_t root_start = ts_node_start_byte(node);
+  if (out->count == out->capacity && grow(out) != 0) return -1;
+  {
+    // The root's symbol, name and flags through the node API: its alias comes from a parent not walked here.
+    uint32_t i = out->count++;
+    out->symbol[i] = ts_node_symbol(node);
+    out->field[i] = field;
+    out->start[i] = root_start / 2;
+    out->end[i] = ts_node_end_byte(node) / 2;
+    out->next[i] = -1;
+    out->stop[i] = i + 1;
+    out->flags[i] = (uint8_t)((ts_node_is_named(node) ? NIX_FLAT_NAMED : 0) | (ts_node_is_missing(node) ? NIX_FLAT_MISSING : 0) |
+                              (ts_node_has_error(node) ? NIX_FLAT_HAS_ERROR : 0) | (ts_node_is_extra(node) ? NIX_FLAT_EXTRA : 0));
+  }
   if (ts_subtree_child_count(root) == 0) return 0;
 
   // last[i]: the last child seen so far of visible node i (to link next siblings).

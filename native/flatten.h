@@ -26,6 +26,9 @@ typedef struct {
 
 // Fills `out` (zero-initialised by the caller). Returns 0, or -1 when out of memory.
 int nix_flatten(const TSTree *tree, NixFlat *out);
+// The same for the subtree of one node (index 0 is `node`, given field `field`;
+// offsets stay absolute): how an incremental parse re-reads only what changed.
+int nix_flatten_node(TSNode node, uint16_t field, NixFlat *out);
 void nix_flat_free(NixFlat *flat);
 
 #ifdef __cplusplus

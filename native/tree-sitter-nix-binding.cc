@@ -279,6 +279,19 @@ A CopyTyped(Napi::Env env, const T *data, uint32_t count) {
   return A::New(env, count, buffer, 0);
 }
 
+Napi::Object FlatToObject(Napi::Env env, const NixFlat &flat) {
+  auto out = Napi::Object::New(env);
+  out["count"] = Napi::Number::New(env, flat.count);
+  out["symbol"] = CopyTyped<uint16_t, Napi::Uint16Array>(env, flat.symbol, flat.count);
+  out["field"] = CopyTyped<uint16_t, Napi::Uint16Array>(env, flat.field, flat.count);
+  out["start"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.start, flat.count);
+  out["end"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.end, flat.count);
+  out["next"] = CopyTyped<int32_t, Napi::Int32Array>(env, flat.next, flat.count);
+  out["stop"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.stop, flat.count);
+  out["flags"] = CopyTyped<uint8_t, Napi::Uint8Array>(env, flat.flags, flat.count);
+  return out;
+}
+
 // flatten(tree): the same arrays as flattenWithCursor, from a direct walk of the subtrees (flatten.c).
 Napi::Value Flatten(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -290,16 +303,93 @@ Napi::Value Flatten(const Napi::CallbackInfo &info) {
     Napi::Error::New(env, "flatten(tree): out of memory").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  auto out = Napi::Object::New(env);
-  out["count"] = Napi::Number::New(env, flat.count);
-  out["symbol"] = CopyTyped<uint16_t, Napi::Uint16Array>(env, flat.symbol, flat.count);
-  out["field"] = CopyTyped<uint16_t, Napi::Uint16Array>(env, flat.field, flat.count);
-  out["start"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.start, flat.count);
-  out["end"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.end, flat.count);
-  out["next"] = CopyTyped<int32_t, Napi::Int32Array>(env, flat.next, flat.count);
-  out["stop"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.stop, flat.count);
-  out["flags"] = CopyTyped<uint8_t, Napi::Uint8Array>(env, flat.flags, flat.count);
+  auto out = FlatToObject(env, flat);
   nix_flat_free(&flat);
+  return out;
+}
+
+// changedRanges(oldEdited, tree): the ranges whose structure differs between
+// an edited copy of the previous tree and the tree parsed from it, as a
+// Uint32Array of [start, end) pairs in UTF-16 units (new text).
+Napi::Value ChangedRanges(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  TSTree *old = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
+  TSTree *tree = info.Length() > 1 ? UnwrapTree(info[1]) : nullptr;
+  if (!old || !tree) return Throw(env, "changedRanges(oldEdited, tree): not tree handles (or disposed)");
+  uint32_t count = 0;
+  TSRange *ranges = ts_tree_get_changed_ranges(old, tree, &count);
+  auto out = Napi::Uint32Array::New(env, static_cast<size_t>(count) * 2);
+  for (uint32_t i = 0; i < count; i++) {
+    out[2 * i] = ranges[i].start_byte / 2;
+    out[2 * i + 1] = ranges[i].end_byte / 2;
+  }
+  free(ranges);
+  return out;
+}
+
+
+// flattenAt(tree, chain): `chain` is a Uint32Array of [symbol, start, end]
+// triples (UTF-16 units), the visible nodes from the root down to one node.
+// When the tree has exactly that chain, returns the flattened subtree of its
+// last node (as flatten(); offsets absolute) with `chainFields` and
+// `chainFlags`, the field and flags of each node of the chain; otherwise
+// undefined. The incremental reader uses it to re-read one changed subtree.
+Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  TSTree *tree = info.Length() > 0 ? UnwrapTree(info[0]) : nullptr;
+  if (!tree) return Throw(env, "flattenAt(tree, chain): not a tree handle (or was disposed)");
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    return Throw(env, "flattenAt(tree, chain): chain must be a Uint32Array");
+  }
+  auto chain = info[1].As<Napi::Uint32Array>();
+  size_t links = chain.ElementLength() / 3;
+  if (links == 0 || chain.ElementLength() % 3 != 0) return Throw(env, "flattenAt(tree, chain): chain holds [symbol, start, end] triples");
+  std::vector<uint16_t> fields(links, 0);
+  std::vector<uint8_t> flags(links, 0);
+  TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree));
+  bool found = true;
+  for (size_t k = 0; k < links && found; k++) {
+    uint32_t symbol = chain[3 * k], start = chain[3 * k + 1], end = chain[3 * k + 2];
+    if (start > (1u << 30) || end > (1u << 30)) {
+      found = false;
+      break;
+    }
+    if (k > 0) {
+      // The first child that extends past `start`, then on while children still start at or before it.
+      found = ts_tree_cursor_goto_first_child_for_byte(&cursor, start * 2) >= 0;
+      while (found) {
+        TSNode n = ts_tree_cursor_current_node(&cursor);
+        if (ts_node_start_byte(n) > start * 2) found = false;
+        else if (ts_node_symbol(n) == symbol && ts_node_start_byte(n) == start * 2 && ts_node_end_byte(n) == end * 2) break;
+        else found = ts_tree_cursor_goto_next_sibling(&cursor);
+      }
+      if (!found) break;
+    }
+    TSNode n = ts_tree_cursor_current_node(&cursor);
+    if (ts_node_symbol(n) != symbol || ts_node_start_byte(n) != start * 2 || ts_node_end_byte(n) != end * 2) {
+      found = false;
+      break;
+    }
+    fields[k] = ts_tree_cursor_current_field_id(&cursor);
+    flags[k] = (ts_node_is_named(n) ? NAMED : 0) | (ts_node_is_missing(n) ? MISSING : 0) | (ts_node_has_error(n) ? HAS_ERROR : 0) |
+               (ts_node_is_extra(n) ? EXTRA : 0);
+  }
+  if (!found) {
+    ts_tree_cursor_delete(&cursor);
+    return env.Undefined();
+  }
+  TSNode target = ts_tree_cursor_current_node(&cursor);
+  ts_tree_cursor_delete(&cursor);
+  NixFlat flat = {};
+  if (nix_flatten_node(target, fields[links - 1], &flat) != 0) {
+    nix_flat_free(&flat);
+    Napi::Error::New(env, "flattenAt(tree, chain): out of memory").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto out = FlatToObject(env, flat);
+  nix_flat_free(&flat);
+  out["chainFields"] = ToTyped<uint16_t, Napi::Uint16Array>(env, fields);
+  out["chainFlags"] = ToTyped<uint8_t, Napi::Uint8Array>(env, flags);
   return out;
 }
 
@@ -341,6 +431,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports["edit"] = Napi::Function::New(env, Edit, "edit");
   exports["copy"] = Napi::Function::New(env, Copy, "copy");
   exports["flatten"] = Napi::Function::New(env, Flatten, "flatten");
+  exports["changedRanges"] = Napi::Function::New(env, ChangedRanges, "changedRanges");
+  exports["flattenAt"] = Napi::Function::New(env, FlattenAt, "flattenAt");
   exports["flattenWithCursor"] = Napi::Function::New(env, FlattenWithCursor, "flattenWithCursor");
   exports["dispose"] = Napi::Function::New(env, Dispose, "dispose");
   return exports;

@@ -78,7 +78,7 @@ export class NixDocument {
       });
     }
     const previous = this.current;
-    this.current = reparse && previous ? parseNix(this.content, previous.editedHandle(edits)) : undefined;
+    this.current = reparse && previous ? previous.reparse(this.content, edits) : undefined;
     // Only this document parses from its trees; one handed out keeps its arrays (or re-parses its text).
     previous?.release();
     this.version = version;

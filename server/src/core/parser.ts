@@ -7,23 +7,13 @@
 // reading a 1 MB file that way cost ~10× its parse. Here a node is an index.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type Flat, type OffsetEdit, patchFlat, type SubFlat } from './flat-patch';
 
 /** A node of a SyntaxTree: its index in preorder (the root is 0). */
 export type SyntaxNode = number;
 
 /** The native tree handle (an External owned by the binding). */
 type NativeTree = { readonly __nativeTree: unique symbol };
-
-interface Flat {
-  count: number;
-  symbol: Uint16Array;
-  field: Uint16Array;
-  start: Uint32Array;
-  end: Uint32Array;
-  next: Int32Array;
-  stop: Uint32Array;
-  flags: Uint8Array;
-}
 
 interface Binding {
   names: { symbols: string[]; fields: string[]; errorSymbol: number };
@@ -32,6 +22,8 @@ interface Binding {
   copy(tree: NativeTree): NativeTree;
   dispose(tree: NativeTree): void;
   flatten(tree: NativeTree): Flat;
+  changedRanges(oldEdited: NativeTree, tree: NativeTree): Uint32Array;
+  flattenAt(tree: NativeTree, chain: Uint32Array): SubFlat | undefined;
 }
 
 const NAMED = 1;
@@ -76,7 +68,7 @@ function loadBinding(): Binding {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const b = require(found) as Binding;
-  if (typeof b.flatten !== 'function') {
+  if (typeof b.flattenAt !== 'function') {
     throw new Error(`nix-builders: ${found} is an older build of the grammar binding. Run \`npm install\` in the project.`);
   }
   binding = b;
@@ -127,11 +119,22 @@ export class Tree {
   /** The parse gave up (PARSE_TIMEOUT_MS): the tree is empty and the file reads as nothing. */
   timedOut = false;
 
+  /** How the arrays were read: whole, or patched from the previous tree's (for tests and the bench). */
+  readBy: 'whole' | 'patch' | undefined = undefined;
+
+  /** Set by an incremental parse: the previous arrays and what changed, to read only that (flat-patch.ts). */
+  private pending: { old: Flat; edit: OffsetEdit; ranges: Uint32Array } | undefined;
+
   private get flat(): Flat {
     if (!this.flatCache) {
       const b = loadBinding();
-      if (this.handle) {
-        this.flatCache = b.flatten(this.handle);
+      const handle = this.handle;
+      const pending = this.pending;
+      this.pending = undefined;
+      if (handle) {
+        const patched = pending && patchFlat(pending.old, pending.edit, pending.ranges, (chain) => b.flattenAt(handle, chain));
+        this.readBy = patched ? 'patch' : 'whole';
+        this.flatCache = patched || b.flatten(handle);
       } else if (this.timedOut) {
         this.flatCache = empty(b);
       } else {
@@ -186,6 +189,27 @@ export class Tree {
       );
     }
     return h;
+  }
+
+  /**
+   * The tree of `text`, this tree's text with `edits` applied, parsed
+   * incrementally. When this tree's arrays were read and the change is one
+   * edit, the new tree reads only the subtree that changed (flat-patch.ts).
+   */
+  reparse(text: string, edits: TreeEdit[]): Tree {
+    const b = loadBinding();
+    const edited = this.editedHandle(edits);
+    const handle = b.parse(normalizeLineEnds(text), edited, PARSE_TIMEOUT_MS);
+    const tree = new Tree(text, handle);
+    tree.timedOut = handle === undefined;
+    // Patched from this tree's arrays: read them now if this tree was itself patched (a burst of edits
+    // before any analysis), so that no chain of unread trees keeps every text alive.
+    const previous = this.pending ? this.flat : this.flatCache;
+    if (handle && previous && edits.length === 1) {
+      tree.pending = { old: previous, edit: edits[0] as TreeEdit, ranges: b.changedRanges(edited, handle) };
+    }
+    b.dispose(edited);
+    return tree;
   }
 
   readonly root: SyntaxNode = 0;

@@ -1,0 +1,154 @@
+// The tree of an incremental parse, read from the previous tree's arrays plus
+// the one subtree that changed, instead of walking all of the new tree again
+// (18 ms for a 1 MB file, more than a keystroke's whole budget).
+//
+// tree-sitter says which ranges changed structurally (changedRanges). The
+// smallest node of the previous tree that holds them and the edit is looked up
+// in the new tree by its chain from the root (same symbols, same offsets after
+// the edit, same fields); if it is there, only it is flattened again and spliced
+// in, and every other node is the previous one, moved by the edit. When the
+// chain is not found, its parent is tried, up to the root (a full read).
+
+/** The whole tree in preorder, as the binding gives it (see native/flatten.h). */
+export interface Flat {
+  count: number;
+  symbol: Uint16Array;
+  field: Uint16Array;
+  start: Uint32Array;
+  end: Uint32Array;
+  next: Int32Array;
+  stop: Uint32Array;
+  flags: Uint8Array;
+}
+
+/** A flattened subtree (offsets absolute, index 0 its root) with the field and flags of each node of its chain. */
+export interface SubFlat extends Flat {
+  chainFields: Uint16Array;
+  chainFlags: Uint8Array;
+}
+
+/** One edit of the text, in UTF-16 offsets. */
+export interface OffsetEdit {
+  startIndex: number;
+  oldEndIndex: number;
+  newEndIndex: number;
+}
+
+/** Levels tried above the smallest enclosing node before reading the whole tree. */
+const MAX_ATTEMPTS = 4;
+
+/**
+ * The new tree's arrays from the previous ones, or undefined when the changed
+ * subtree cannot be matched (the caller then flattens the whole tree).
+ * `ranges`: changedRanges' [start, end) pairs; `flattenAt`: the binding's
+ * flattenAt on the new tree.
+ */
+export function patchFlat(old: Flat, edit: OffsetEdit, ranges: Uint32Array, flattenAt: (chain: Uint32Array) => SubFlat | undefined): Flat | undefined {
+  const { startIndex: s, oldEndIndex: oe, newEndIndex: ne } = edit;
+  const delta = ne - oe;
+  // The stretch that changed, in new offsets, then in old ones (it starts before the edit and ends after it).
+  let a = s;
+  let b = ne;
+  for (let i = 0; i + 1 < ranges.length; i += 2) {
+    a = Math.min(a, ranges[i] as number);
+    b = Math.max(b, ranges[i + 1] as number);
+  }
+  const aOld = a;
+  const bOld = b - delta;
+  // The chain of nodes that hold it, from the root down.
+  const chain = [0];
+  if ((old.start[0] as number) > aOld || (old.end[0] as number) < bOld) return undefined;
+  for (let n = 0; ; ) {
+    let inside = -1;
+    for (let c = (old.stop[n] as number) > n + 1 ? n + 1 : -1; c >= 0; c = old.next[c] as number) {
+      if ((old.start[c] as number) > aOld) break;
+      if ((old.end[c] as number) >= bOld) {
+        inside = c;
+        break;
+      }
+    }
+    if (inside < 0) break;
+    chain.push(inside);
+    n = inside;
+  }
+  for (let depth = chain.length, tries = 0; depth >= 1; depth--, tries++) {
+    // The root is always worth a last try: it is a whole read, but it checks nothing is off.
+    if (tries >= MAX_ATTEMPTS && depth > 1) continue;
+    const query = new Uint32Array(depth * 3);
+    for (let k = 0; k < depth; k++) {
+      const n = chain[k] as number;
+      query[3 * k] = old.symbol[n] as number;
+      query[3 * k + 1] = old.start[n] as number;
+      query[3 * k + 2] = (old.end[n] as number) + delta;
+    }
+    const sub = flattenAt(query);
+    if (!sub) continue;
+    let sameFields = true;
+    for (let k = 0; k < depth; k++) if (sub.chainFields[k] !== old.field[chain[k] as number]) sameFields = false;
+    if (!sameFields) continue;
+    return splice(old, chain.slice(0, depth), sub, delta);
+  }
+  return undefined;
+}
+
+/** The previous arrays with the subtree of the chain's last node replaced by `sub`, everything after it moved. */
+function splice(old: Flat, chain: number[], sub: SubFlat, delta: number): Flat {
+  const n = chain[chain.length - 1] as number;
+  const oldStop = old.stop[n] as number;
+  const grow = sub.count - (oldStop - n);
+  const count = old.count + grow;
+  const out: Flat = {
+    count,
+    symbol: new Uint16Array(count),
+    field: new Uint16Array(count),
+    start: new Uint32Array(count),
+    end: new Uint32Array(count),
+    next: new Int32Array(count),
+    stop: new Uint32Array(count),
+    flags: new Uint8Array(count),
+  };
+  const after = n + sub.count;
+  // Nodes before n are its ancestors (which end after the edit) and nodes that end before it.
+  out.symbol.set(old.symbol.subarray(0, n));
+  out.field.set(old.field.subarray(0, n));
+  out.start.set(old.start.subarray(0, n));
+  out.end.set(old.end.subarray(0, n));
+  out.flags.set(old.flags.subarray(0, n));
+  for (let i = 0; i < n; i++) {
+    const next = old.next[i] as number;
+    out.next[i] = next >= oldStop ? next + grow : next;
+    const stop = old.stop[i] as number;
+    out.stop[i] = stop >= oldStop ? stop + grow : stop;
+  }
+  for (let k = 0; k < chain.length - 1; k++) {
+    const i = chain[k] as number;
+    out.end[i] = (old.end[i] as number) + delta;
+    out.flags[i] = sub.chainFlags[k] as number;
+  }
+  // The new subtree, its indices moved to n.
+  out.symbol.set(sub.symbol, n);
+  out.field.set(sub.field, n);
+  out.start.set(sub.start, n);
+  out.end.set(sub.end, n);
+  out.flags.set(sub.flags, n);
+  for (let j = 0; j < sub.count; j++) {
+    const next = sub.next[j] as number;
+    out.next[n + j] = next >= 0 ? next + n : -1;
+    out.stop[n + j] = (sub.stop[j] as number) + n;
+  }
+  const rootNext = old.next[n] as number;
+  out.next[n] = rootNext >= 0 ? rootNext + grow : -1;
+  // Nodes after it: same shape, moved by the edit and by the change in node count.
+  out.symbol.set(old.symbol.subarray(oldStop), after);
+  out.field.set(old.field.subarray(oldStop), after);
+  out.flags.set(old.flags.subarray(oldStop), after);
+  for (let i = oldStop; i < old.count; i++) {
+    const j = i + grow;
+    out.start[j] = (old.start[i] as number) + delta;
+    out.end[j] = (old.end[i] as number) + delta;
+    const next = old.next[i] as number;
+    out.next[j] = next >= 0 ? next + grow : -1;
+    out.stop[j] = (old.stop[i] as number) + grow;
+  }
+  return out;
+}
