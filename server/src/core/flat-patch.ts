@@ -114,11 +114,14 @@ function splice(old: Flat, chain: number[], sub: SubFlat, delta: number): Flat {
   out.start.set(old.start.subarray(0, n));
   out.end.set(old.end.subarray(0, n));
   out.flags.set(old.flags.subarray(0, n));
-  for (let i = 0; i < n; i++) {
-    const next = old.next[i] as number;
-    out.next[i] = next >= oldStop ? next + grow : next;
-    const stop = old.stop[i] as number;
-    out.stop[i] = stop >= oldStop ? stop + grow : stop;
+  out.next.set(old.next.subarray(0, n));
+  out.stop.set(old.stop.subarray(0, n));
+  if (grow !== 0) {
+    // Links that point past the replaced subtree move with the nodes after it.
+    for (let i = 0; i < n; i++) {
+      if ((out.next[i] as number) >= oldStop) out.next[i] = (out.next[i] as number) + grow;
+      if ((out.stop[i] as number) >= oldStop) out.stop[i] = (out.stop[i] as number) + grow;
+    }
   }
   for (let k = 0; k < chain.length - 1; k++) {
     const i = chain[k] as number;
@@ -138,17 +141,28 @@ function splice(old: Flat, chain: number[], sub: SubFlat, delta: number): Flat {
   }
   const rootNext = old.next[n] as number;
   out.next[n] = rootNext >= 0 ? rootNext + grow : -1;
-  // Nodes after it: same shape, moved by the edit and by the change in node count.
+  // Nodes after it: same shape, moved by the edit and by the change in node count
+  // (copied whole, then moved in tight loops: most keystrokes move offsets only).
   out.symbol.set(old.symbol.subarray(oldStop), after);
   out.field.set(old.field.subarray(oldStop), after);
   out.flags.set(old.flags.subarray(oldStop), after);
-  for (let i = oldStop; i < old.count; i++) {
-    const j = i + grow;
-    out.start[j] = (old.start[i] as number) + delta;
-    out.end[j] = (old.end[i] as number) + delta;
-    const next = old.next[i] as number;
-    out.next[j] = next >= 0 ? next + grow : -1;
-    out.stop[j] = (old.stop[i] as number) + grow;
+  out.start.set(old.start.subarray(oldStop), after);
+  out.end.set(old.end.subarray(oldStop), after);
+  out.next.set(old.next.subarray(oldStop), after);
+  out.stop.set(old.stop.subarray(oldStop), after);
+  if (delta !== 0) {
+    addFrom(out.start, after, delta);
+    addFrom(out.end, after, delta);
+  }
+  if (grow !== 0) {
+    addFrom(out.stop, after, grow);
+    const next = out.next;
+    for (let j = after; j < count; j++) if ((next[j] as number) >= 0) next[j] = (next[j] as number) + grow;
   }
   return out;
+}
+
+/** Adds `by` to every element of `a` from index `from` on. */
+function addFrom(a: Uint32Array, from: number, by: number): void {
+  for (let j = from; j < a.length; j++) a[j] = (a[j] as number) + by;
 }
