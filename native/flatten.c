@@ -13,6 +13,7 @@
 #include "language.h"
 #include "subtree.h"
 #include "tree.h"
+#include "tree_cursor.h"
 
 typedef struct {
   Subtree parent;
@@ -130,6 +131,7 @@ int nix_flatten_node(TSNode node, uint16_t field, NixFlat *out) {
   frame_for(&stack[depth++], lang, root, root_start, 0, 0, 0);
 
   while (depth > 0) {
+    if (depth > out->depth) out->depth = depth;
     Frame *f = &stack[depth - 1];
     uint32_t count = ts_subtree_child_count(f->parent);
     if (f->child >= count) {
@@ -195,3 +197,5 @@ void nix_flat_free(NixFlat *f) {
   free(f->stop);
   free(f->flags);
 }
+
+uint32_t nix_cursor_depth(const TSTreeCursor *cursor) { return ((const TreeCursor *)cursor)->stack.size; }

@@ -22,6 +22,7 @@ typedef struct {
   int32_t *next;     // the next sibling, -1 none
   uint32_t *stop;    // the index after the node's last descendant (first child, if any, is index + 1)
   uint8_t *flags;    // NIX_FLAT_*
+  uint32_t depth;    // the deepest nesting of subtrees walked (hidden ones too)
 } NixFlat;
 
 // Fills `out` (zero-initialised by the caller). Returns 0, or -1 when out of memory.
@@ -30,6 +31,8 @@ int nix_flatten(const TSTree *tree, NixFlat *out);
 // offsets stay absolute): how an incremental parse re-reads only what changed.
 int nix_flatten_node(TSNode node, uint16_t field, NixFlat *out);
 void nix_flat_free(NixFlat *flat);
+// How many subtrees (hidden ones too) a cursor stands below the root.
+uint32_t nix_cursor_depth(const TSTreeCursor *cursor);
 
 #ifdef __cplusplus
 }

@@ -289,6 +289,7 @@ Napi::Object FlatToObject(Napi::Env env, const NixFlat &flat) {
   out["next"] = CopyTyped<int32_t, Napi::Int32Array>(env, flat.next, flat.count);
   out["stop"] = CopyTyped<uint32_t, Napi::Uint32Array>(env, flat.stop, flat.count);
   out["flags"] = CopyTyped<uint8_t, Napi::Uint8Array>(env, flat.flags, flat.count);
+  out["depth"] = Napi::Number::New(env, flat.depth);
   return out;
 }
 
@@ -332,7 +333,8 @@ Napi::Value ChangedRanges(const Napi::CallbackInfo &info) {
 // triples (UTF-16 units), the visible nodes from the root down to one node.
 // When the tree has exactly that chain, returns the flattened subtree of its
 // last node (as flatten(); offsets absolute) with `chainFields` and
-// `chainFlags`, the field and flags of each node of the chain; otherwise
+// `chainFlags`, the field and flags of each node of the chain, and `depth`,
+// the subtrees above it plus the depth of its own (hidden ones too); otherwise
 // undefined. The incremental reader uses it to re-read one changed subtree.
 Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -379,6 +381,7 @@ Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
     return env.Undefined();
   }
   TSNode target = ts_tree_cursor_current_node(&cursor);
+  uint32_t chainDepth = nix_cursor_depth(&cursor);
   ts_tree_cursor_delete(&cursor);
   NixFlat flat = {};
   if (nix_flatten_node(target, fields[links - 1], &flat) != 0) {
@@ -390,6 +393,8 @@ Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
   nix_flat_free(&flat);
   out["chainFields"] = ToTyped<uint16_t, Napi::Uint16Array>(env, fields);
   out["chainFlags"] = ToTyped<uint8_t, Napi::Uint8Array>(env, flags);
+  // Subtrees above the target plus those below it: the new tree's depth where it changed.
+  out["depth"] = Napi::Number::New(env, static_cast<double>(chainDepth) + flat.depth);
   return out;
 }
 

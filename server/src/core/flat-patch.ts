@@ -19,9 +19,14 @@ export interface Flat {
   next: Int32Array;
   stop: Uint32Array;
   flags: Uint8Array;
+  /** The deepest nesting of subtrees (hidden ones too): changedRanges is quadratic in it. */
+  depth: number;
 }
 
-/** A flattened subtree (offsets absolute, index 0 its root) with the field and flags of each node of its chain. */
+/**
+ * A flattened subtree (offsets absolute, index 0 its root) with the field and
+ * flags of each node of its chain; its depth counts the subtrees above it too.
+ */
 export interface SubFlat extends Flat {
   chainFields: Uint16Array;
   chainFlags: Uint8Array;
@@ -106,6 +111,7 @@ function splice(old: Flat, chain: number[], sub: SubFlat, delta: number): Flat {
     next: new Int32Array(count),
     stop: new Uint32Array(count),
     flags: new Uint8Array(count),
+    depth: Math.max(old.depth, sub.depth),
   };
   const after = n + sub.count;
   // Nodes before n are its ancestors (which end after the edit) and nodes that end before it.

@@ -51,6 +51,13 @@ function empty(b: Binding): Flat {
 }
 let fieldIds: Map<string, number> | undefined;
 
+/**
+ * tree-sitter's changedRanges takes time quadratic in the tree's depth (2 ms
+ * at 665 nested subtrees, 7 s at 40,000): deeper trees are read whole after
+ * an edit. Real configurations nest a few dozen deep; the 1 MB bench file 54.
+ */
+const MAX_PATCH_DEPTH = 600;
+
 /** Finds build/Release/tree_sitter_nix_binding.node next to the source tree or the bundle. */
 function loadBinding(): Binding {
   if (binding) return binding;
@@ -205,7 +212,7 @@ export class Tree {
     // Patched from this tree's arrays: read them now if this tree was itself patched (a burst of edits
     // before any analysis), so that no chain of unread trees keeps every text alive.
     const previous = this.pending ? this.flat : this.flatCache;
-    if (handle && previous && edits.length === 1) {
+    if (handle && previous && edits.length === 1 && previous.depth <= MAX_PATCH_DEPTH) {
       tree.pending = { old: previous, edit: edits[0] as TreeEdit, ranges: b.changedRanges(edited, handle) };
     }
     b.dispose(edited);
