@@ -333,7 +333,8 @@ Napi::Value ChangedRanges(const Napi::CallbackInfo &info) {
 // triples (UTF-16 units), the visible nodes from the root down to one node.
 // When the tree has exactly that chain, returns the flattened subtree of its
 // last node (as flatten(); offsets absolute) with `chainFields` and
-// `chainFlags`, the field and flags of each node of the chain, and `depth`,
+// `chainFlags` and `chainCounts`, the field, flags and node count (itself
+// included) of each node of the chain, and `depth`,
 // the subtrees above it plus the depth of its own (hidden ones too); otherwise
 // undefined. The incremental reader uses it to re-read one changed subtree.
 Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
@@ -348,6 +349,7 @@ Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
   if (links == 0 || chain.ElementLength() % 3 != 0) return Throw(env, "flattenAt(tree, chain): chain holds [symbol, start, end] triples");
   std::vector<uint16_t> fields(links, 0);
   std::vector<uint8_t> flags(links, 0);
+  std::vector<uint32_t> counts(links, 0);
   TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree));
   bool found = true;
   for (size_t k = 0; k < links && found; k++) {
@@ -373,6 +375,7 @@ Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
       break;
     }
     fields[k] = ts_tree_cursor_current_field_id(&cursor);
+    counts[k] = ts_node_descendant_count(n);
     flags[k] = (ts_node_is_named(n) ? NAMED : 0) | (ts_node_is_missing(n) ? MISSING : 0) | (ts_node_has_error(n) ? HAS_ERROR : 0) |
                (ts_node_is_extra(n) ? EXTRA : 0);
   }
@@ -393,6 +396,7 @@ Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
   nix_flat_free(&flat);
   out["chainFields"] = ToTyped<uint16_t, Napi::Uint16Array>(env, fields);
   out["chainFlags"] = ToTyped<uint8_t, Napi::Uint8Array>(env, flags);
+  out["chainCounts"] = ToTyped<uint32_t, Napi::Uint32Array>(env, counts);
   // Subtrees above the target plus those below it: the new tree's depth where it changed.
   out["depth"] = Napi::Number::New(env, static_cast<double>(chainDepth) + flat.depth);
   return out;

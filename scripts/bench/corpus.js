@@ -182,6 +182,7 @@ function bigConfig({ seed = 1, builders = 2000, targetBytes = 1_000_000 } = {}) 
     out.push(`      Port ${rng.chance(0.9) ? 22 : rng.range(2200, 2299)}`);
   }
   out.push("  '';");
+  out.push('}');
   let text = `${out.join('\n')}\n`;
   // Pad with comments (as real files carry) to reach the target size.
   const pad = [];

@@ -26,6 +26,9 @@ test('the 1 MB file: same seed, same bytes; about 1 MB; 2,000 builders, known ho
   assert.notEqual(digest(one.text), digest(bigConfig({ seed: 2 }).text));
   const bytes = Buffer.byteLength(one.text);
   assert.ok(bytes >= 1_000_000 && bytes < 1_200_000, `${bytes} bytes`);
+  // Well-formed: a missing `}` once made the bench time tree-sitter's error recovery.
+  const { parseNix } = loadCore('parser');
+  assert.equal(parseNix(one.text).hasError(0), false, 'the 1 MB file parses without errors');
   const { analyze } = loadCore('analyze');
   const { model } = analyze([{ path: '/bench/fleet.nix', text: one.text }]);
   assert.equal(model.builders.length, 2000);
@@ -40,6 +43,9 @@ test('the workspace: same seed, same files; 3,500 module files, about 5 MB, a fe
   assert.equal(digest([...ws.files.values()].join('\u0000')), digest([...again.files.values()].join('\u0000')));
   assert.equal(ws.files.size, 3500);
   assert.ok(ws.bytes > 4_500_000 && ws.bytes < 5_500_000, `${ws.bytes} bytes`);
+  const { parseNix } = loadCore('parser');
+  const broken = [...ws.files].filter(([, t]) => parseNix(t).hasError(0)).map(([p]) => p);
+  assert.deepEqual(broken, [], 'every workspace file parses without errors');
   const withBuilders = [...ws.files.values()].filter((t) => t.includes('nix.buildMachines'));
   assert.ok(withBuilders.length >= 1 && withBuilders.length <= 10);
 });

@@ -53,15 +53,46 @@ function assertSameAsWholeRead(doc, label) {
 // Edits a user makes: a character typed or deleted, tokens pasted, brackets and quotes opened.
 const TYPED = ['1', '7', 'x', 'a', ' ', '\n', '-', '.', ';', '=', '"', "''", '{', '}', '[', ']', '(', ')', '${', '# note\n', 'let ', ' in ', '\r\n', '/*', '*/', ''];
 
-/** Applies n random one-range edits to doc, reading the tree after each; returns how many were patched. */
+/** Applies n random one-range edits to doc, reading the tree after each and checking it. */
 function randomEdits(doc, rnd, n, label, near) {
-  let patched = 0;
   for (let i = 0; i < n; i++) {
     const start = near ? Math.min(doc.text.length, near + rnd(2000)) : rnd(doc.text.length + 1);
     const end = Math.min(doc.text.length, start + (rnd(3) === 0 ? rnd(8) : rnd(2)));
     const text = TYPED[rnd(TYPED.length)];
     doc.applyChanges([{ range: doc.lines.range(start, end), text }], doc.version + 1);
     assertSameAsWholeRead(doc, `${label}, edit ${i} (${start}-${end} → ${JSON.stringify(text)})`);
+  }
+}
+
+/**
+ * Typing that keeps the text well-formed: a letter or digit typed into, or
+ * deleted from, a string or a number, or a space typed after a `;`. Returns how
+ * many reads were patched (they all should be: trees with errors are read whole).
+ */
+function typing(doc, rnd, n, label) {
+  let patched = 0;
+  for (let i = 0; i < n; i++) {
+    const text = doc.text;
+    const spots = [];
+    for (const m of text.matchAll(/"[a-z0-9_.-]+"|\b[0-9]+\b(?![.:])|; /g)) spots.push(m);
+    const m = spots[rnd(spots.length)];
+    let start;
+    let end;
+    let typed;
+    if (m[0] === '; ') {
+      start = end = m.index + 1;
+      typed = ' ';
+    } else {
+      const inner = m[0].startsWith('"') ? m.index + 1 : m.index;
+      const len = m[0].startsWith('"') ? m[0].length - 2 : m[0].length;
+      start = inner + rnd(len + 1);
+      const del = len > 1 && rnd(3) === 0 && start < inner + len;
+      end = del ? start + 1 : start;
+      typed = del ? '' : m[0].startsWith('"') ? 'abcxyz019'[rnd(9)] : String(1 + rnd(9));
+    }
+    doc.applyChanges([{ range: doc.lines.range(start, end), text: typed }], doc.version + 1);
+    assertSameAsWholeRead(doc, `${label}, keystroke ${i}`);
+    assert.equal(doc.tree.hasError(0), false, `${label}, keystroke ${i} keeps the text well-formed`);
     if (doc.tree.readBy === 'patch') patched++;
   }
   return patched;
@@ -69,30 +100,53 @@ function randomEdits(doc, rnd, n, label, near) {
 
 const fixtures = [...nixFiles(path.join(root, 'test', 'fixtures')), ...nixFiles(path.join(root, 'examples'))];
 
-test('patched arrays equal a whole read over random edits of every fixture', () => {
+test('patched arrays equal a whole read over random edits of every fixture (broken ones too)', () => {
   const rnd = prng(7);
-  let edits = 0;
-  let patched = 0;
   for (const f of fixtures) {
     const doc = new NixDocument(f, fs.readFileSync(f, 'utf8'), 1);
     void doc.tree.nodeCount;
-    patched += randomEdits(doc, rnd, 40, path.relative(root, f));
-    edits += 40;
+    randomEdits(doc, rnd, 40, path.relative(root, f));
   }
-  assert.ok(edits > 2000, `${edits} edits`);
-  // Most edits are patched; the rest (an edit at the file's ends, a chain that moved) are read whole.
-  assert.ok(patched > edits * 0.9, `${patched} of ${edits} edits patched`);
 });
 
-test('patched arrays equal a whole read over random edits of the 1 MB corpus', () => {
+test('typing into the strings and numbers of well-formed fixtures is patched, and equals a whole read', () => {
+  const rnd = prng(3);
+  let keystrokes = 0;
+  let patched = 0;
+  for (const f of fixtures) {
+    const text = fs.readFileSync(f, 'utf8');
+    const doc = new NixDocument(f, text, 1);
+    if (doc.tree.hasError(0) || !/"[a-z0-9_.-]+"/.test(text)) continue;
+    patched += typing(doc, rnd, 20, path.relative(root, f));
+    keystrokes += 20;
+  }
+  assert.ok(keystrokes > 1000, `${keystrokes} keystrokes`);
+  assert.ok(patched > keystrokes * 0.95, `${patched} of ${keystrokes} keystrokes patched`);
+});
+
+test('patched arrays equal a whole read over edits of the 1 MB corpus', () => {
   const rnd = prng(9);
   const big = bigConfig({ seed: 4 });
   const doc = new NixDocument('/big.nix', big.text, 1);
   void doc.tree.nodeCount;
-  const middle = Math.floor(big.text.length / 2);
-  const patched = randomEdits(doc, rnd, 60, 'bigConfig', middle);
-  // Some broken texts recover into trees ~900 subtrees deep, which are read whole (MAX_PATCH_DEPTH).
-  assert.ok(patched >= 35, `${patched} of 60 edits patched`);
+  assert.equal(typing(doc, rnd, 30, 'bigConfig typing'), 30);
+  randomEdits(doc, rnd, 30, 'bigConfig', Math.floor(big.text.length / 2));
+});
+
+test('a zero-width MISSING node that appears or goes outside the changed ranges: read whole, not patched wrong', () => {
+  // Found by review: changedRanges never reports an empty range.
+  for (const [text, s, e, typed] of [
+    ['.', 1, 1, "'"],
+    [". '", 0, 0, '\\'],
+    ['#\n.', 3, 3, "'"],
+    ['x = .', 5, 5, "'"],
+  ]) {
+    const doc = new NixDocument('/z.nix', text, 1);
+    void doc.tree.nodeCount;
+    doc.applyChanges([{ range: doc.lines.range(s, e), text: typed }], 2);
+    assertSameAsWholeRead(doc, JSON.stringify(doc.text));
+    assert.equal(doc.tree.readBy, 'whole');
+  }
 });
 
 test('a one-digit edit in the 1 MB corpus re-reads one node, not the tree', () => {
@@ -109,7 +163,7 @@ test('a one-digit edit in the 1 MB corpus re-reads one node, not the tree', () =
   full.release();
 });
 
-test('a burst of edits before any read is patched edit by edit, and still equals a whole read', () => {
+test('a burst of edits before any read still equals a whole read', () => {
   const rnd = prng(13);
   const text = fs.readFileSync(path.join(root, 'examples', 'distributed-builds.nix'), 'utf8');
   for (let round = 0; round < 30; round++) {

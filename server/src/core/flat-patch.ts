@@ -8,6 +8,8 @@
 // the edit, same fields); if it is there, only it is flattened again and spliced
 // in, and every other node is the previous one, moved by the edit. When the
 // chain is not found, its parent is tried, up to the root (a full read).
+// Trees with errors are always read whole: they may hold zero-width MISSING
+// nodes, and changedRanges never reports an empty range.
 
 /** The whole tree in preorder, as the binding gives it (see native/flatten.h). */
 export interface Flat {
@@ -30,7 +32,12 @@ export interface Flat {
 export interface SubFlat extends Flat {
   chainFields: Uint16Array;
   chainFlags: Uint8Array;
+  /** Nodes in each chain node's subtree, itself included (ts_node_descendant_count). */
+  chainCounts: Uint32Array;
 }
+
+/** The flag of a node with an ERROR or MISSING node in its subtree (native/flatten.h). */
+export const HAS_ERROR = 4;
 
 /** One edit of the text, in UTF-16 offsets. */
 export interface OffsetEdit {
@@ -60,6 +67,7 @@ export function patchFlat(old: Flat, edit: OffsetEdit, ranges: Uint32Array, flat
   }
   const aOld = a;
   const bOld = b - delta;
+  if (((old.flags[0] as number) & HAS_ERROR) !== 0) return undefined;
   // The chain of nodes that hold it, from the root down.
   const chain = [0];
   if ((old.start[0] as number) > aOld || (old.end[0] as number) < bOld) return undefined;
@@ -88,9 +96,21 @@ export function patchFlat(old: Flat, edit: OffsetEdit, ranges: Uint32Array, flat
     }
     const sub = flattenAt(query);
     if (!sub) continue;
+    // changedRanges drops empty ranges, so a zero-width node (a MISSING token, only in a tree with
+    // errors) that appears, goes or changes is in none of them: trees with errors are read whole.
+    if (((sub.chainFlags[0] as number) & HAS_ERROR) !== 0) return undefined;
     let sameFields = true;
     for (let k = 0; k < depth; k++) if (sub.chainFields[k] !== old.field[chain[k] as number]) sameFields = false;
     if (!sameFields) continue;
+    // And every node of the chain grew by exactly what the new subtree grew by: nothing changed beside it.
+    const last = chain[depth - 1] as number;
+    const grow = sub.count - ((old.stop[last] as number) - last);
+    let sameCounts = true;
+    for (let k = 0; k < depth; k++) {
+      const i = chain[k] as number;
+      if (sub.chainCounts[k] !== (old.stop[i] as number) - i + grow) sameCounts = false;
+    }
+    if (!sameCounts) continue;
     return splice(old, chain.slice(0, depth), sub, delta);
   }
   return undefined;

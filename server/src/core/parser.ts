@@ -7,7 +7,7 @@
 // reading a 1 MB file that way cost ~10× its parse. Here a node is an index.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Flat, type OffsetEdit, patchFlat, type SubFlat } from './flat-patch';
+import { type Flat, HAS_ERROR, type OffsetEdit, patchFlat, type SubFlat } from './flat-patch';
 
 /** A node of a SyntaxTree: its index in preorder (the root is 0). */
 export type SyntaxNode = number;
@@ -28,7 +28,6 @@ interface Binding {
 
 const NAMED = 1;
 const MISSING = 2;
-const HAS_ERROR = 4;
 
 let binding: Binding | undefined;
 
