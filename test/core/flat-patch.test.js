@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { bigConfig } = require('../../scripts/bench/corpus');
 const { loadCore } = require('../helpers/load-ts');
+const { fixtureNixFiles } = require('../helpers/nix-files');
 
 const { NixDocument } = loadCore('document');
 const { parseNix } = loadCore('parser');
@@ -27,15 +28,6 @@ function prng(seed) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s % n;
   };
-}
-
-function nixFiles(dir, out = []) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) nixFiles(p, out);
-    else if (e.name.endsWith('.nix')) out.push(p);
-  }
-  return out;
 }
 
 /** The document's arrays (Tree keeps them in `flat`) against a whole read of its native tree (`handle`). */
@@ -98,7 +90,7 @@ function typing(doc, rnd, n, label) {
   return patched;
 }
 
-const fixtures = [...nixFiles(path.join(root, 'test', 'fixtures')), ...nixFiles(path.join(root, 'examples'))];
+const fixtures = fixtureNixFiles();
 
 test('patched arrays equal a whole read over random edits of every fixture (broken ones too)', () => {
   const rnd = prng(7);

@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { bigConfig } = require('../../scripts/bench/corpus');
 const { mutatedDocuments } = require('../helpers/mutate');
+const { fixtureNixFiles } = require('../helpers/nix-files');
 
 const root = path.resolve(__dirname, '..', '..');
 const binding = require(path.join(root, 'build', 'Release', 'tree_sitter_nix_binding.node'));
@@ -27,16 +28,7 @@ function assertSameFlat(text, label) {
   return fast.count;
 }
 
-function nixFiles(dir, out = []) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) nixFiles(p, out);
-    else if (e.name.endsWith('.nix')) out.push(p);
-  }
-  return out;
-}
-
-const fixtures = [...nixFiles(path.join(root, 'test', 'fixtures')), ...nixFiles(path.join(root, 'examples'))];
+const fixtures = fixtureNixFiles();
 
 test('flatten equals a cursor walk on every fixture and example', () => {
   assert.ok(fixtures.length > 50);
