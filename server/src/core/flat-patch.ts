@@ -7,7 +7,7 @@
 // in the new tree by its chain from the root (same symbols, same offsets after
 // the edit, same fields); if it is there, only it is flattened again and spliced
 // in, and every other node is the previous one, moved by the edit. When the
-// chain is not found, its parent is tried, up to the root (a full read).
+// chain is not found, its parents are tried (a few), then the tree is read whole.
 // Trees with errors are always read whole: they may hold zero-width MISSING
 // nodes, and changedRanges never reports an empty range.
 
@@ -46,7 +46,23 @@ export interface OffsetEdit {
   newEndIndex: number;
 }
 
-/** Levels tried above the smallest enclosing node before reading the whole tree. */
+/**
+ * tree-sitter's changedRanges takes time quadratic in the tree's depth (2 ms
+ * at 665 nested subtrees, 7 s at 40,000): deeper trees are read whole after
+ * an edit. Real configurations nest a few dozen deep; the 1 MB bench file 54.
+ */
+const MAX_PATCH_DEPTH = 600;
+
+/**
+ * Whether a tree's arrays can be patched after an edit (else its successor is
+ * read whole, and changedRanges need not be asked): not too deep, and without
+ * errors, which may hide zero-width MISSING nodes that changedRanges never reports.
+ */
+export function canPatchFrom(old: Flat): boolean {
+  return old.depth <= MAX_PATCH_DEPTH && ((old.flags[0] as number) & HAS_ERROR) === 0;
+}
+
+/** Nodes of the chain tried, from the deepest up, before reading the whole tree. */
 const MAX_ATTEMPTS = 4;
 
 /**
@@ -56,6 +72,7 @@ const MAX_ATTEMPTS = 4;
  * flattenAt on the new tree.
  */
 export function patchFlat(old: Flat, edit: OffsetEdit, ranges: Uint32Array, flattenAt: (chain: Uint32Array) => SubFlat | undefined): Flat | undefined {
+  if (!canPatchFrom(old)) return undefined;
   const { startIndex: s, oldEndIndex: oe, newEndIndex: ne } = edit;
   const delta = ne - oe;
   // The stretch that changed, in new offsets, then in old ones (it starts before the edit and ends after it).
@@ -67,7 +84,6 @@ export function patchFlat(old: Flat, edit: OffsetEdit, ranges: Uint32Array, flat
   }
   const aOld = a;
   const bOld = b - delta;
-  if (((old.flags[0] as number) & HAS_ERROR) !== 0) return undefined;
   // The chain of nodes that hold it, from the root down.
   const chain = [0];
   if ((old.start[0] as number) > aOld || (old.end[0] as number) < bOld) return undefined;
@@ -84,9 +100,8 @@ export function patchFlat(old: Flat, edit: OffsetEdit, ranges: Uint32Array, flat
     chain.push(inside);
     n = inside;
   }
-  for (let depth = chain.length, tries = 0; depth >= 1; depth--, tries++) {
-    // The root is always worth a last try: it is a whole read, but it checks nothing is off.
-    if (tries >= MAX_ATTEMPTS && depth > 1) continue;
+  // The deepest node first, then its parents; the root itself would be a whole read.
+  for (let depth = chain.length; depth >= 2 && depth > chain.length - MAX_ATTEMPTS; depth--) {
     const query = new Uint32Array(depth * 3);
     for (let k = 0; k < depth; k++) {
       const n = chain[k] as number;

@@ -7,7 +7,7 @@
 // reading a 1 MB file that way cost ~10× its parse. Here a node is an index.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Flat, HAS_ERROR, type OffsetEdit, patchFlat, type SubFlat } from './flat-patch';
+import { canPatchFrom, type Flat, HAS_ERROR, type OffsetEdit, patchFlat, type SubFlat } from './flat-patch';
 
 /** A node of a SyntaxTree: its index in preorder (the root is 0). */
 export type SyntaxNode = number;
@@ -49,13 +49,6 @@ function empty(b: Binding): Flat {
   return emptyFlat;
 }
 let fieldIds: Map<string, number> | undefined;
-
-/**
- * tree-sitter's changedRanges takes time quadratic in the tree's depth (2 ms
- * at 665 nested subtrees, 7 s at 40,000): deeper trees are read whole after
- * an edit. Real configurations nest a few dozen deep; the 1 MB bench file 54.
- */
-const MAX_PATCH_DEPTH = 600;
 
 /** Finds build/Release/tree_sitter_nix_binding.node next to the source tree or the bundle. */
 function loadBinding(): Binding {
@@ -205,14 +198,12 @@ export class Tree {
   reparse(text: string, edits: TreeEdit[]): Tree {
     const b = loadBinding();
     const edited = this.editedHandle(edits);
-    const handle = b.parse(normalizeLineEnds(text), edited, PARSE_TIMEOUT_MS);
-    const tree = new Tree(text, handle);
-    tree.timedOut = handle === undefined;
+    const tree = parseTree(b, text, edited);
     // Patched from this tree's arrays: read them now if this tree was itself patched (a burst of edits
     // before any analysis), so that no chain of unread trees keeps every text alive.
     const previous = this.pending ? this.flat : this.flatCache;
-    if (handle && previous && edits.length === 1 && previous.depth <= MAX_PATCH_DEPTH) {
-      tree.pending = { old: previous, edit: edits[0] as TreeEdit, ranges: b.changedRanges(edited, handle) };
+    if (tree.handle && previous && edits.length === 1 && canPatchFrom(previous)) {
+      tree.pending = { old: previous, edit: edits[0] as TreeEdit, ranges: b.changedRanges(edited, tree.handle) };
     }
     b.dispose(edited);
     return tree;
@@ -321,8 +312,14 @@ function normalizeLineEnds(text: string): string {
  */
 export function parseNix(text: string, edited?: NativeTree): Tree {
   const b = loadBinding();
-  const handle = b.parse(normalizeLineEnds(text), edited, PARSE_TIMEOUT_MS);
+  const tree = parseTree(b, text, edited);
   if (edited) b.dispose(edited);
+  return tree;
+}
+
+/** A parse within PARSE_TIMEOUT_MS (an empty, timed-out tree past it), from an edited tree when given one. */
+function parseTree(b: Binding, text: string, edited: NativeTree | undefined): Tree {
+  const handle = b.parse(normalizeLineEnds(text), edited, PARSE_TIMEOUT_MS);
   const tree = new Tree(text, handle);
   tree.timedOut = handle === undefined;
   return tree;
