@@ -206,3 +206,17 @@ test('an edit deep inside 100,000 nested parentheses is read whole, without tree
   assertSameAsWholeRead(shallow, 'shallow');
   assert.equal(shallow.tree.readBy, 'patch');
 });
+
+test('an edit early in a 100,000-element list is read whole (changedRanges would cost more), one near its end is patched', () => {
+  const text = `{ x = [ ${Array.from({ length: 100_000 }, (_, i) => String(i % 1000)).join(' ')} ]; }`;
+  const doc = new NixDocument('/wide.nix', text, 1);
+  void doc.tree.nodeCount;
+  const mid = text.indexOf(' ', text.length / 2) + 1;
+  doc.applyChanges([{ range: doc.lines.range(mid, mid + 1), text: '7' }], 2);
+  assertSameAsWholeRead(doc, 'middle');
+  assert.equal(doc.tree.readBy, 'whole');
+  const nearEnd = doc.text.lastIndexOf(' 9') + 1;
+  doc.applyChanges([{ range: doc.lines.range(nearEnd, nearEnd + 1), text: '8' }], 3);
+  assertSameAsWholeRead(doc, 'near the end');
+  assert.equal(doc.tree.readBy, 'patch');
+});

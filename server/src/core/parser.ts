@@ -7,7 +7,7 @@
 // reading a 1 MB file that way cost ~10× its parse. Here a node is an index.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { canPatchFrom, type Flat, HAS_ERROR, type OffsetEdit, patchFlat, type SubFlat } from './flat-patch';
+import { canPatchFrom, type Flat, HAS_ERROR, type OffsetEdit, patchFlat, patchPaysOff, type SubFlat } from './flat-patch';
 
 /** A node of a SyntaxTree: its index in preorder (the root is 0). */
 export type SyntaxNode = number;
@@ -202,7 +202,7 @@ export class Tree {
     // Patched from this tree's arrays: read them now if this tree was itself patched (a burst of edits
     // before any analysis), so that no chain of unread trees keeps every text alive.
     const previous = this.pending ? this.flat : this.flatCache;
-    if (tree.handle && previous && edits.length === 1 && canPatchFrom(previous)) {
+    if (tree.handle && previous && edits.length === 1 && canPatchFrom(previous) && patchPaysOff(previous, edits[0] as TreeEdit)) {
       tree.pending = { old: previous, edit: edits[0] as TreeEdit, ranges: b.changedRanges(edited, tree.handle) };
     }
     b.dispose(edited);
