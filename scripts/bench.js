@@ -255,9 +255,9 @@ async function benchCore(core, corpora) {
     doc.applyChanges([{ range, text: String(digit + 1) }], ++version);
   };
   const keyReps = q ? 5 : 15;
-  // Each keystroke in three timed parts: the edit (incremental parse, changed
-  // ranges, line index), the tree's read (patched from the previous one), and
-  // analyze(). The keystroke is their sum.
+  // Each keystroke in three timed parts: the edit (incremental parse, line
+  // index), the tree's read (changed ranges, then the previous arrays patched
+  // with the changed subtree), and analyze(). The keystroke is their sum.
   const parts = { edit: [], read: [], analysis: [] };
   const key = [];
   const patched = [];
@@ -280,10 +280,10 @@ async function benchCore(core, corpora) {
   // again what follows it inside a long repetition (the 2,000-element list).
   const elsewhere = incrementalParseAt(NixDocument, big.text, big.text.indexOf('publicKey = "', Math.floor(big.text.length * 0.7)) + 'publicKey = "ssh-ed25519 '.length, q ? 5 : 15);
   row('keystroke', 'one-character edit in the 1 MB document → diagnostics', keyMed, `p95 ${fmtMs(percentile(key, 95))}`, { budget: 'keystroke' });
-  row('keystroke', '  the edit: incremental parse, changed ranges, line index', median(parts.edit), 'a maxJobs in the middle of the 2,000-element list');
+  row('keystroke', '  the edit: incremental parse, line index', median(parts.edit), 'a maxJobs in the middle of the 2,000-element list');
   row(
     'keystroke',
-    '  the tree to JavaScript, patched from the previous tree',
+    '  the tree to JavaScript: changed ranges, the previous tree patched',
     median(parts.read),
     `${patched.filter(Boolean).length} of ${patched.length} reads patched (a whole read: ${fmtMs(breakdown.flatten)})`,
   );
@@ -300,7 +300,7 @@ async function benchCore(core, corpora) {
       ? ''
       : `tree-sitter's share alone is ${fmtMs(treeShare)} (the incremental parse at this place re-reduces the rest of the 2,000-element list: ${fmtMs(
           elsewhere,
-        )} for the same edit in the knownHosts section; then its changed ranges and the patched read), which leaves ${fmtMs(
+        )} for the same edit in the knownHosts section; then the changed ranges and the patched read), which leaves ${fmtMs(
           Math.max(0, 15 - treeShare),
         )} for the analysis; analyze() reads, extracts and checks the whole file again in ${fmtMs(
           median(parts.analysis),

@@ -169,22 +169,61 @@ test('a burst of edits before any read still equals a whole read', () => {
   }
 });
 
-test('several changes in one notification, and an unread tree, are read whole', () => {
-  const doc = new NixDocument('/m.nix', '{ a = 1; b = 2; }', 1);
+test('several changes in one notification are patched as one edit; a tree never read is read whole', () => {
+  const doc = new NixDocument('/m.nix', '{ a = 1; b = 2; c = 3; }', 1);
   void doc.tree.nodeCount;
   doc.applyChanges(
     [
-      { range: doc.lines.range(6, 7), text: '3' },
-      { range: doc.lines.range(13, 14), text: '4' },
+      { range: doc.lines.range(6, 7), text: '30' },
+      { range: doc.lines.range(14, 15), text: '4' },
     ],
     2,
   );
+  assert.equal(doc.text, '{ a = 30; b = 4; c = 3; }');
   assertSameAsWholeRead(doc, 'two changes');
-  assert.equal(doc.tree.readBy, 'whole');
+  assert.equal(doc.tree.readBy, 'patch');
   const unread = new NixDocument('/u.nix', '{ a = 1; }', 1);
   unread.applyChanges([{ range: unread.lines.range(6, 7), text: '2' }], 2);
   assertSameAsWholeRead(unread, 'never read');
   assert.equal(unread.tree.readBy, 'whole');
+});
+
+test('composed edits describe the same change: what is before and after them is kept', () => {
+  const { composeEdits } = loadCore('flat-patch');
+  const rnd = prng(21);
+  for (let i = 0; i < 20_000; i++) {
+    const original = 'abcdefghijklmnopqrstuvwxyz'.slice(0, 1 + rnd(26));
+    let text = original;
+    let composed;
+    for (let k = 0, n = 1 + rnd(4); k < n; k++) {
+      const start = rnd(text.length + 1);
+      const end = start + rnd(text.length - start + 1);
+      const typed = '0123456789'.slice(0, rnd(4));
+      const edit = { startIndex: start, oldEndIndex: end, newEndIndex: start + typed.length };
+      text = text.slice(0, start) + typed + text.slice(end);
+      composed = composed ? composeEdits(composed, edit) : edit;
+    }
+    const { startIndex: s, oldEndIndex: oe, newEndIndex: ne } = composed;
+    const label = `${original} → ${text}: ${JSON.stringify(composed)}`;
+    assert.ok(s <= oe && s <= ne && oe <= original.length && ne <= text.length, label);
+    assert.equal(text.slice(0, s), original.slice(0, s), label);
+    assert.equal(text.slice(ne), original.slice(oe), label);
+  }
+});
+
+test('a burst of typing before any read is patched once, from the arrays read before it', () => {
+  const big = bigConfig({ seed: 4 });
+  const doc = new NixDocument('/big.nix', big.text, 1);
+  void doc.tree.nodeCount;
+  let at = big.text.indexOf('hostName = "', big.text.length / 2) + 'hostName = "'.length;
+  for (let round = 0; round < 5; round++) {
+    for (const ch of 'abc') {
+      doc.applyChanges([{ range: doc.lines.range(at, at), text: ch }], doc.version + 1);
+      at++;
+    }
+    assertSameAsWholeRead(doc, `burst ${round}`);
+    assert.equal(doc.tree.readBy, 'patch');
+  }
 });
 
 test('an edit deep inside 100,000 nested parentheses is read whole, without tree-sitter changedRanges (quadratic in depth)', () => {

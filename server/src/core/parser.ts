@@ -7,7 +7,7 @@
 // reading a 1 MB file that way cost ~10× its parse. Here a node is an index.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { canPatchFrom, type Flat, HAS_ERROR, type OffsetEdit, patchFlat, patchPaysOff, type SubFlat } from './flat-patch';
+import { canPatchFrom, composeEdits, type Flat, HAS_ERROR, type OffsetEdit, patchFlat, patchPaysOff, type SubFlat } from './flat-patch';
 
 /** A node of a SyntaxTree: its index in preorder (the root is 0). */
 export type SyntaxNode = number;
@@ -122,7 +122,7 @@ export class Tree {
   readBy: 'whole' | 'patch' | undefined = undefined;
 
   /** Set by an incremental parse: the previous arrays and what changed, to read only that (flat-patch.ts). */
-  private pending: { old: Flat; edit: OffsetEdit; ranges: Uint32Array } | undefined;
+  private pending: Pending | undefined;
 
   private get flat(): Flat {
     if (!this.flatCache) {
@@ -131,7 +131,11 @@ export class Tree {
       const pending = this.pending;
       this.pending = undefined;
       if (handle) {
-        const patched = pending && patchFlat(pending.old, pending.edit, pending.ranges, (chain) => b.flattenAt(handle, chain));
+        let patched: Flat | undefined;
+        if (pending) {
+          patched = patchFlat(pending.old, pending.edit, b.changedRanges(pending.edited, handle), (chain) => b.flattenAt(handle, chain));
+          b.dispose(pending.edited);
+        }
         this.readBy = patched ? 'patch' : 'whole';
         this.flatCache = patched || b.flatten(handle);
       } else if (this.timedOut) {
@@ -159,6 +163,12 @@ export class Tree {
   release(): void {
     if (this.handle) loadBinding().dispose(this.handle);
     this.handle = undefined;
+    this.dropPending();
+  }
+
+  private dropPending(): void {
+    if (this.pending) loadBinding().dispose(this.pending.edited);
+    this.pending = undefined;
   }
 
   /** Reads the arrays and frees the native tree: for trees that are read but never edited. Returns this. */
@@ -173,37 +183,40 @@ export class Tree {
     if (!this.handle) throw new Error('nix-builders: an incremental parse from a released tree');
     const b = loadBinding();
     const h = b.copy(this.handle);
-    for (const e of edits) {
-      b.edit(
-        h,
-        e.startIndex,
-        e.oldEndIndex,
-        e.newEndIndex,
-        e.startPosition.row,
-        e.startPosition.column,
-        e.oldEndPosition.row,
-        e.oldEndPosition.column,
-        e.newEndPosition.row,
-        e.newEndPosition.column,
-      );
-    }
+    for (const e of edits) applyEdit(b, h, e);
     return h;
   }
 
   /**
    * The tree of `text`, this tree's text with `edits` applied, parsed
-   * incrementally. When this tree's arrays were read and the change is one
-   * edit, the new tree reads only the subtree that changed (flat-patch.ts).
+   * incrementally. When this tree's arrays were read (or it is to be patched
+   * itself), the new tree reads only the subtree that changed (flat-patch.ts).
    */
   reparse(text: string, edits: TreeEdit[]): Tree {
     const b = loadBinding();
     const edited = this.editedHandle(edits);
     const tree = parseTree(b, text, edited);
-    // Patched from this tree's arrays: read them now if this tree was itself patched (a burst of edits
-    // before any analysis), so that no chain of unread trees keeps every text alive.
-    const previous = this.pending ? this.flat : this.flatCache;
-    if (tree.handle && previous && edits.length === 1 && canPatchFrom(previous) && patchPaysOff(previous, edits[0] as TreeEdit)) {
-      tree.pending = { old: previous, edit: edits[0] as TreeEdit, ranges: b.changedRanges(edited, tree.handle) };
+    // The changes of one notification apply one after the other: as one edit, they replace one stretch.
+    const edit = edits.length > 0 ? edits.slice(1).reduce<OffsetEdit>(composeEdits, edits[0] as TreeEdit) : undefined;
+    const carried = this.pending;
+    this.pending = undefined;
+    if (tree.handle && edit && carried) {
+      // A burst of edits before any read: the new tree is patched from the same arrays, through all
+      // the edits as one (the edited copy of their tree gets these edits too). Nothing is read meanwhile.
+      for (const e of edits) applyEdit(b, carried.edited, e);
+      const composed = composeEdits(carried.edit, edit);
+      if (patchPaysOff(carried.old, composed)) {
+        tree.pending = { ...carried, edit: composed };
+        b.dispose(edited);
+        return tree;
+      }
+    }
+    if (carried) b.dispose(carried.edited);
+    const previous = this.flatCache;
+    if (tree.handle && edit && previous && canPatchFrom(previous) && patchPaysOff(previous, edit)) {
+      // changedRanges is asked when the new tree is read (never, for a tree an edit replaces first).
+      tree.pending = { old: previous, edit, edited };
+      return tree;
     }
     b.dispose(edited);
     return tree;
@@ -315,6 +328,32 @@ export function parseNix(text: string, edited?: NativeTree): Tree {
   const tree = parseTree(b, text, edited);
   if (edited) b.dispose(edited);
   return tree;
+}
+
+/**
+ * An incremental parse not read yet: the arrays it will be patched from, the
+ * edit between their text and its (several edits composed into one), and a
+ * copy of their native tree with that edit applied (for changedRanges; owned).
+ */
+interface Pending {
+  old: Flat;
+  edit: OffsetEdit;
+  edited: NativeTree;
+}
+
+function applyEdit(b: Binding, h: NativeTree, e: TreeEdit): void {
+  b.edit(
+    h,
+    e.startIndex,
+    e.oldEndIndex,
+    e.newEndIndex,
+    e.startPosition.row,
+    e.startPosition.column,
+    e.oldEndPosition.row,
+    e.oldEndPosition.column,
+    e.newEndPosition.row,
+    e.newEndPosition.column,
+  );
 }
 
 /** A parse within PARSE_TIMEOUT_MS (an empty, timed-out tree past it), from an edited tree when given one. */
