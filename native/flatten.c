@@ -83,6 +83,11 @@ static void frame_for(Frame *fr, const TSLanguage *lang, Subtree parent, uint32_
 
 int nix_flatten(const TSTree *tree, NixFlat *out) { return nix_flatten_node(ts_tree_root_node(tree), 0, out); }
 
+uint8_t nix_node_flags(TSNode node) {
+  return (uint8_t)((ts_node_is_named(node) ? NIX_FLAT_NAMED : 0) | (ts_node_is_missing(node) ? NIX_FLAT_MISSING : 0) |
+                   (ts_node_has_error(node) ? NIX_FLAT_HAS_ERROR : 0) | (ts_node_is_extra(node) ? NIX_FLAT_EXTRA : 0));
+}
+
 int nix_flatten_node(TSNode node, uint16_t field, NixFlat *out) {
   const TSLanguage *lang = ts_node_language(node);
   // A node's id is the address of its subtree (node.c reads it the same way).
@@ -98,8 +103,7 @@ int nix_flatten_node(TSNode node, uint16_t field, NixFlat *out) {
     out->end[i] = ts_node_end_byte(node) / 2;
     out->next[i] = -1;
     out->stop[i] = i + 1;
-    out->flags[i] = (uint8_t)((ts_node_is_named(node) ? NIX_FLAT_NAMED : 0) | (ts_node_is_missing(node) ? NIX_FLAT_MISSING : 0) |
-                              (ts_node_has_error(node) ? NIX_FLAT_HAS_ERROR : 0) | (ts_node_is_extra(node) ? NIX_FLAT_EXTRA : 0));
+    out->flags[i] = nix_node_flags(node);
   }
   if (ts_subtree_child_count(root) == 0) return 0;
 

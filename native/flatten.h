@@ -30,6 +30,8 @@ int nix_flatten(const TSTree *tree, NixFlat *out);
 // The same for the subtree of one node (index 0 is `node`, given field `field`;
 // offsets stay absolute): how an incremental parse re-reads only what changed.
 int nix_flatten_node(TSNode node, uint16_t field, NixFlat *out);
+// A node's NIX_FLAT_* flags, through the node API.
+uint8_t nix_node_flags(TSNode node);
 void nix_flat_free(NixFlat *flat);
 // How many subtrees (hidden ones too) a cursor stands below the root.
 uint32_t nix_cursor_depth(const TSTreeCursor *cursor);

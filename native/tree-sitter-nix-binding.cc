@@ -190,7 +190,6 @@ Napi::Value Copy(const Napi::CallbackInfo &info) {
   return WrapTree(env, ts_tree_copy(tree));
 }
 
-enum Flags : uint8_t { NAMED = NIX_FLAT_NAMED, MISSING = NIX_FLAT_MISSING, HAS_ERROR = NIX_FLAT_HAS_ERROR, EXTRA = NIX_FLAT_EXTRA };
 
 template <typename T, typename A>
 A ToTyped(Napi::Env env, const std::vector<T> &v) {
@@ -203,7 +202,7 @@ A ToTyped(Napi::Env env, const std::vector<T> &v) {
 //   symbol (Uint16), field (Uint16: the field this node has in its parent, 0 none),
 //   start / end (Uint32, UTF-16 units), next (Int32: next sibling, -1 none),
 //   stop (Uint32: the index after this node's last descendant; a node with
-//   children has its first child at index + 1), flags (Uint8, see Flags).
+//   children has its first child at index + 1), flags (Uint8, NIX_FLAT_* of flatten.h).
 // The reference for flatten() (the tests compare them): a TSTreeCursor walk.
 Napi::Value FlattenWithCursor(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -235,8 +234,7 @@ Napi::Value FlattenWithCursor(const Napi::CallbackInfo &info) {
     end.push_back(ts_node_end_byte(node) / 2);
     next.push_back(-1);
     stop.push_back(0);
-    flags.push_back((ts_node_is_named(node) ? NAMED : 0) | (ts_node_is_missing(node) ? MISSING : 0) |
-                    (ts_node_has_error(node) ? HAS_ERROR : 0) | (ts_node_is_extra(node) ? EXTRA : 0));
+    flags.push_back(nix_node_flags(node));
     if (open.size() <= depth) open.resize(depth + 1, -1);
     if (open[depth] >= 0) next[open[depth]] = index;
     open[depth] = index;
@@ -328,7 +326,6 @@ Napi::Value ChangedRanges(const Napi::CallbackInfo &info) {
   return out;
 }
 
-
 // flattenAt(tree, chain): `chain` is a Uint32Array of [symbol, start, end]
 // triples (UTF-16 units), the visible nodes from the root down to one node.
 // When the tree has exactly that chain, returns the flattened subtree of its
@@ -376,8 +373,7 @@ Napi::Value FlattenAt(const Napi::CallbackInfo &info) {
     }
     fields[k] = ts_tree_cursor_current_field_id(&cursor);
     counts[k] = ts_node_descendant_count(n);
-    flags[k] = (ts_node_is_named(n) ? NAMED : 0) | (ts_node_is_missing(n) ? MISSING : 0) | (ts_node_has_error(n) ? HAS_ERROR : 0) |
-               (ts_node_is_extra(n) ? EXTRA : 0);
+    flags[k] = nix_node_flags(n);
   }
   if (!found) {
     ts_tree_cursor_delete(&cursor);

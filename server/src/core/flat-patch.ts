@@ -91,20 +91,19 @@ export function patchPaysOff(old: Flat, edit: OffsetEdit): boolean {
   // (A few hundred siblings cost well under a millisecond whatever the tree's size.)
   const budget = Math.max(old.count / 30, 500);
   let following = 0;
-  for (let n = 0; ; ) {
-    let inside = -1;
-    for (let c = (old.stop[n] as number) > n + 1 ? n + 1 : -1; c >= 0; c = old.next[c] as number) {
-      if (inside >= 0) {
-        if (++following > budget) return false;
-      } else if ((old.start[c] as number) <= edit.startIndex && (old.end[c] as number) >= edit.oldEndIndex) {
-        inside = c;
-      } else if ((old.start[c] as number) > edit.startIndex) {
-        break;
-      }
-    }
-    if (inside < 0) return true;
-    n = inside;
+  for (let n = childHolding(old, 0, edit.startIndex, edit.oldEndIndex); n >= 0; n = childHolding(old, n, edit.startIndex, edit.oldEndIndex)) {
+    for (let c = old.next[n] as number; c >= 0; c = old.next[c] as number) if (++following > budget) return false;
   }
+  return true;
+}
+
+/** The first child of node n that holds [start, end], or -1. */
+function childHolding(old: Flat, n: number, start: number, end: number): number {
+  for (let c = (old.stop[n] as number) > n + 1 ? n + 1 : -1; c >= 0; c = old.next[c] as number) {
+    if ((old.start[c] as number) > start) break;
+    if ((old.end[c] as number) >= end) return c;
+  }
+  return -1;
 }
 
 /** Nodes of the chain tried, from the deepest up, before reading the whole tree. */
@@ -132,19 +131,7 @@ export function patchFlat(old: Flat, edit: OffsetEdit, ranges: Uint32Array, flat
   // The chain of nodes that hold it, from the root down.
   const chain = [0];
   if ((old.start[0] as number) > aOld || (old.end[0] as number) < bOld) return undefined;
-  for (let n = 0; ; ) {
-    let inside = -1;
-    for (let c = (old.stop[n] as number) > n + 1 ? n + 1 : -1; c >= 0; c = old.next[c] as number) {
-      if ((old.start[c] as number) > aOld) break;
-      if ((old.end[c] as number) >= bOld) {
-        inside = c;
-        break;
-      }
-    }
-    if (inside < 0) break;
-    chain.push(inside);
-    n = inside;
-  }
+  for (let n = childHolding(old, 0, aOld, bOld); n >= 0; n = childHolding(old, n, aOld, bOld)) chain.push(n);
   // The deepest node first, then its parents; the root itself would be a whole read.
   for (let depth = chain.length; depth >= 2 && depth > chain.length - MAX_ATTEMPTS; depth--) {
     const query = new Uint32Array(depth * 3);
