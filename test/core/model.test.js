@@ -128,7 +128,10 @@ test('programs.ssh.extraConfig strings, dedented, with their source map', () => 
   assert.ok(s.value.endsWith('Host kana\n  HostName 192.168.5.103\n  Port 22\n'));
   // Every piece of the value maps onto the same characters of the document.
   assert.ok(s.pieces.length > 0);
-  for (const p of s.pieces) assert.equal(example.slice(p.doc, p.doc + p.length), s.value.slice(p.at, p.at + p.length));
+  for (const p of s.pieces) {
+    const doc = p.base.start + p.rel;
+    assert.equal(example.slice(doc, doc + p.length), s.value.slice(p.at, p.at + p.length));
+  }
   // Several definitions (mkBefore / mkAfter in two files) are all kept.
   const two = analyze([
     { path: '/cfg/a.nix', text: '{ lib, ... }: { programs.ssh.extraConfig = lib.mkBefore "Host a\\n  Port 2222\\n"; }' },

@@ -7,12 +7,14 @@ import { type ModuleRoot, readModule } from './eval/module';
 import { extractModel } from './extract';
 import type { Model } from './model';
 import { PARSE_TIMEOUT_MS, parseNix, type Tree } from './parser';
-import { RULES } from './rules';
-import type { RuleContext } from './rules/rule';
 import { type Environment, OFFLINE } from './environment';
 import { HostAnalysis } from './hosts';
 import { importedFiles } from './imports';
 import { resetSshConfigCache } from './ssh-config';
+import { type AnalysisInputs, reuseAfterLexicalEdit } from './incremental';
+import { runRules } from './run-rules';
+
+export { runRules };
 
 export interface SourceFile {
   path: string;
@@ -28,6 +30,10 @@ export interface Analysis {
   hosts: HostAnalysis;
   /** Files whose parse gave up (PARSE_TIMEOUT_MS): read as empty, to be reported by the front end. */
   unparsed: string[];
+  /** What it was computed from, for the next analysis to start from (incremental.ts). */
+  inputs: AnalysisInputs;
+  /** True when only the builder a lexical edit was in was read again (incremental.ts). */
+  incremental: boolean;
 }
 
 /** What a front end says of a file whose parse gave up. */
@@ -41,7 +47,19 @@ export function isMachinesFile(file: string): boolean {
   return base === 'machines' || base.endsWith('.machines');
 }
 
-export function analyze(files: SourceFile[], env: Environment = OFFLINE, limits: EvalLimits = DEFAULT_LIMITS): Analysis {
+/**
+ * Analyses a configuration. `previous`, the analysis of the same files in an
+ * equivalent environment (the same answers to lookups), lets a keystroke inside
+ * one builder's strings or numbers re-read that builder only (incremental.ts);
+ * `previous` must not be used afterwards (its spans follow the edited tree).
+ */
+export function analyze(files: SourceFile[], env: Environment = OFFLINE, limits: EvalLimits = DEFAULT_LIMITS, previous?: Analysis): Analysis {
+  const inputs: AnalysisInputs = { files: files.map((f) => ({ path: f.path, text: f.text })), limits };
+  const reused = previous && reuseAfterLexicalEdit(files, env, limits, previous);
+  if (reused && previous) {
+    remember(reused.edited.path, reused.edited.text, limits, reused.root);
+    return { ...previous, model: reused.model, diagnostics: reused.diagnostics, inputs, incremental: true };
+  }
   const roots: ModuleRoot[] = [];
   const machines: { file: string; text: string }[] = [];
   const texts = new Map<string, string>();
@@ -54,7 +72,7 @@ export function analyze(files: SourceFile[], env: Environment = OFFLINE, limits:
   const model = extractModel(roots, machines, texts);
   const hosts = new HostAnalysis(model, env);
   const unparsed = roots.filter((r) => r.ev.tree.timedOut).map((r) => r.file);
-  return { model, roots, hosts, diagnostics: runRules(model, { env, hosts }), unparsed };
+  return { model, roots, hosts, diagnostics: runRules(model, { env, hosts }), unparsed, inputs, incremental: false };
 }
 
 /**
@@ -71,10 +89,14 @@ function cachedModule(file: string, text: string, tree: Tree | undefined, limits
   if (hit && hit.text === text && hit.limits === limits) return hit.root;
   // A tree parsed here is never edited: keep its arrays, free the native tree.
   const root = readModule(file, tree ?? parseNix(text).detached(), limits);
+  remember(file, text, limits, root);
+  return root;
+}
+
+function remember(file: string, text: string, limits: EvalLimits, root: ModuleRoot): void {
   moduleCache.delete(file);
   moduleCache.set(file, { text, limits, root });
   if (moduleCache.size > MODULE_CACHE_SIZE) moduleCache.delete(moduleCache.keys().next().value as string);
-  return root;
 }
 
 /**
@@ -106,19 +128,4 @@ function followImports(roots: ModuleRoot[], texts: Map<string, string>, env: Env
       }
     }
   }
-}
-
-export function runRules(model: Model, ctx: RuleContext): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const seen = new Set<string>();
-  for (const rule of RULES) {
-    for (const d of rule.check(model, ctx)) {
-      // A literal shared by several builders (a let binding) is reported once.
-      const key = `${d.code}\u0000${d.span.file}\u0000${d.span.start}\u0000${d.span.end}\u0000${d.message}`;
-      if (seen.has(key) || d.span.file === '<builtin>') continue;
-      seen.add(key);
-      out.push(d);
-    }
-  }
-  return out.sort((a, b) => (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : a.span.start - b.span.start));
 }

@@ -78,7 +78,10 @@ export class NixDocument {
       });
     }
     const previous = this.current;
-    this.current = reparse && previous ? previous.reparse(this.content, edits) : undefined;
+    // A keystroke inside a string or a number usually keeps the tree's shape: then the new tree
+    // is the previous one moved, without a parse (Tree.lexicalEdit says when; one change only).
+    const lexical = reparse && previous && edits.length === 1 && changes.length === 1 ? previous.lexicalEdit(this.content, edits[0] as TreeEdit) : undefined;
+    this.current = lexical ?? (reparse && previous ? previous.reparse(this.content, edits) : undefined);
     // Only this document parses from its trees; one handed out keeps its arrays (or re-parses its text).
     previous?.release();
     this.version = version;

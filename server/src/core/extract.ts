@@ -7,7 +7,7 @@ import { mapStringRange } from './eval/strings';
 import { type AttrsValue, type StringValue, Thunk, type Value } from './eval/value';
 import { type MachineEntry, type MachineField, parseMachines } from './machines-file';
 import type { Builder, BuilderSource, ConfLine, KnownHost, Model, ReadAttr } from './model';
-import type { Span } from './span';
+import { fixedSpan, type Span } from './span';
 import { parseSshConfig } from './ssh-config';
 
 function readAttrs(v: AttrsValue): Map<string, ReadAttr> {
@@ -20,32 +20,47 @@ function readAttrs(v: AttrsValue): Map<string, ReadAttr> {
   return out;
 }
 
+export interface ListItem {
+  value: Value;
+  conditional: boolean;
+  origin: Builder['origin'];
+}
+
 /** Items of a list option across its winning definitions. */
-function listItems(d: Definitions): { value: Value; conditional: boolean }[] {
-  const out: { value: Value; conditional: boolean }[] = [];
+function listItems(d: Definitions): ListItem[] {
+  const out: ListItem[] = [];
   for (const def of winning(d.defs)) {
     const l = def.value;
     if (l.kind !== 'list') continue;
-    for (const t of l.items) {
-      const v = unwrap(t.force());
-      if (v) out.push({ value: v, conditional: def.conditional });
+    for (const thunk of l.items) {
+      const expression = thunk.expression();
+      const v = unwrap(thunk.force());
+      if (v) out.push({ value: v, conditional: def.conditional, origin: expression && { thunk, expression } });
     }
   }
   return out;
 }
 
+/** The builder an item of nix.buildMachines is, if it is an attribute set. */
+export function nixBuilder(item: ListItem): Builder | undefined {
+  const { value, conditional, origin } = item;
+  if (value.kind !== 'attrs') return undefined;
+  return {
+    source: 'nix',
+    file: value.span.file,
+    span: value.span,
+    attrs: readAttrs(value),
+    complete: value.complete,
+    conditional,
+    ...(origin ? { origin } : {}),
+  };
+}
+
 function nixBuilders(d: Definitions): Builder[] {
   const out: Builder[] = [];
-  for (const { value, conditional } of listItems(d)) {
-    if (value.kind !== 'attrs') continue;
-    out.push({
-      source: 'nix',
-      file: value.span.file,
-      span: value.span,
-      attrs: readAttrs(value),
-      complete: value.complete,
-      conditional,
-    });
+  for (const item of listItems(d)) {
+    const b = nixBuilder(item);
+    if (b) out.push(b);
   }
   return out;
 }
@@ -91,13 +106,38 @@ function strings(d: Definitions): StringValue[] {
   return out;
 }
 
+/**
+ * A range of a string value, in its document: mapped through the value's
+ * pieces when read, so it follows the string when an edit elsewhere moves it
+ * (a Host block of extraConfig after the builder being typed into).
+ */
+class StringStretch implements Span {
+  constructor(
+    private readonly s: StringValue,
+    private readonly from: number,
+    private readonly to: number,
+  ) {}
+
+  get file(): string {
+    return this.s.span.file;
+  }
+
+  get start(): number {
+    return mapStringRange(this.s.pieces, this.s.span, this.from, this.to).start;
+  }
+
+  get end(): number {
+    return mapStringRange(this.s.pieces, this.s.span, this.from, this.to).end;
+  }
+
+  toJSON(): Span {
+    return fixedSpan(this);
+  }
+}
+
 /** Locates a range of a string value in its document. */
 export function stringLocator(s: StringValue): (start: number, end: number) => Span {
-  const fallback = { start: s.span.start, end: s.span.end };
-  return (start, end) => {
-    const r = mapStringRange(s.pieces, fallback, start, end);
-    return { file: s.span.file, start: r.start, end: r.end };
-  };
+  return (start, end) => new StringStretch(s, start, end);
 }
 
 /** A nix.conf line, and where the characters of its value are in the document. */
@@ -153,7 +193,7 @@ function field(text: string, start: number, src: MachinesSource): Value {
   const span = src.locate(start, start + text.length);
   const exact = src.doc !== undefined && src.doc.slice(span.start, span.end) === text;
   return exact
-    ? { kind: 'string', value: text, span, pieces: [{ at: 0, length: text.length, doc: span.start }] }
+    ? { kind: 'string', value: text, span, pieces: [{ at: 0, length: text.length, base: span, rel: 0 }] }
     : { kind: 'string', value: text, span };
 }
 

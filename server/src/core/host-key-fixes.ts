@@ -34,7 +34,7 @@ function addToList(text: string, list: Span, name: string): TextEdit | undefined
   const before = text[close - 1] ?? '';
   const item = `"${nixStringEscape(name)}"`;
   const newText = /\s/.test(before) ? `${item} ` : ` ${item} `;
-  return { span: { ...list, start: close, end: close }, newText };
+  return { span: { file: list.file, start: close, end: close }, newText };
 }
 
 /** Inserts a binding before the closing brace of an attribute set literal. */
@@ -44,7 +44,7 @@ export function addBinding(text: string, set: Span, binding: string): TextEdit |
   const close = set.end - 1;
   if (!body.includes('\n')) {
     const before = text[close - 1] ?? '';
-    return { span: { ...set, start: close, end: close }, newText: /\s/.test(before) ? `${binding} ` : ` ${binding} ` };
+    return { span: { file: set.file, start: close, end: close }, newText: /\s/.test(before) ? `${binding} ` : ` ${binding} ` };
   }
   // Multi-line: a line of its own, indented like the set's first binding.
   const firstLine = body.indexOf('\n') + 1;
@@ -53,7 +53,7 @@ export function addBinding(text: string, set: Span, binding: string): TextEdit |
   const onOwnLine = /^[ \t]*$/.test(text.slice(lineStart, close));
   const at = onOwnLine ? lineStart : close;
   const nl = eol(text);
-  return { span: { ...set, start: at, end: at }, newText: onOwnLine ? `${inner}${binding}${nl}` : `${nl}${inner}${binding}${nl}${lineIndent(text, set.start)}` };
+  return { span: { file: set.file, start: at, end: at }, newText: onOwnLine ? `${inner}${binding}${nl}` : `${nl}${inner}${binding}${nl}${lineIndent(text, set.start)}` };
 }
 
 /** Adds `name` to the hostNames (or extraHostNames) of the knownHosts entry holding the key. */
@@ -158,7 +158,7 @@ export function knownHostsEntryFix(model: Model, chain: SshChain, keyLine?: stri
   const nl = eol(text);
   const indent = lineIndent(text, span.start);
   const binding = `${nl}${indent}programs.ssh.knownHosts.${attrName(name)} = {${nl}${indent}  hostNames = [ ${names} ];${nl}${indent}  ${keyBinding}${nl}${indent}};`;
-  return { title, edits: [{ span: { ...span, start: span.end, end: span.end }, newText: binding }] };
+  return { title, edits: [{ span: { file: span.file, start: span.end, end: span.end }, newText: binding }] };
 }
 
 /** A new programs.ssh.knownHosts entry for the builder, with an empty key to fill in. */

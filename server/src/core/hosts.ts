@@ -267,6 +267,11 @@ export class HostAnalysis {
     };
   }
 
+  /** Drops what was worked out for a builder that an incremental analysis replaced (incremental.ts). */
+  forget(b: Builder): void {
+    this.cache.delete(b);
+  }
+
   forBuilder(b: Builder): BuilderHost | undefined {
     if (this.cache.has(b)) return this.cache.get(b);
     const result = this.compute(b);

@@ -2,7 +2,7 @@
 // machines files and `builders` strings), known hosts, ssh_config text,
 // networking.hosts and the nix.conf settings that decide whether builders are used.
 import type { Definitions } from './eval/module';
-import type { StringValue, Value } from './eval/value';
+import type { StringValue, Thunk, ThunkExpression, Value } from './eval/value';
 import type { Span } from './span';
 
 export type BuilderSource = 'nix' | 'machines-file' | 'builders-setting';
@@ -26,6 +26,11 @@ export interface Builder {
   complete: boolean;
   /** Defined under a condition that is not known. */
   conditional: boolean;
+  /**
+   * For a builder that is an item of a nix.buildMachines list: the item's thunk
+   * and what it evaluated, to evaluate it again after a keystroke inside it.
+   */
+  origin?: { thunk: Thunk; expression: ThunkExpression };
 }
 
 export interface KnownHost {

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { canPatchFrom, composeEdits, type Flat, HAS_ERROR, type OffsetEdit, patchFlat, patchPaysOff, type SubFlat } from './flat-patch';
+import { lexicalLeaf, shiftFlat } from './lexical-edit';
 
 /** A node of a SyntaxTree: its index in preorder (the root is 0). */
 export type SyntaxNode = number;
@@ -92,6 +93,23 @@ export interface TreeEdit {
 }
 
 /**
+ * Where a tree made by the lexical fast path (Tree.lexicalEdit) came from:
+ * the previous tree, the leaf the edit stayed inside (same index in both
+ * trees, which have the same nodes), and the edit in UTF-16 offsets of the
+ * previous text. For the analysis, to redo only what read that leaf.
+ */
+export interface LexicalOrigin {
+  /**
+   * Weak: a run of keystrokes would otherwise keep every tree of the run
+   * alive (3.8 MB each for the 1 MB bench file). Whoever still reads the
+   * previous tree (the analysis of it) keeps it.
+   */
+  readonly from: WeakRef<Tree>;
+  readonly leaf: SyntaxNode;
+  readonly edit: { readonly start: number; readonly oldEnd: number; readonly newEnd: number };
+}
+
+/**
  * A parsed Nix text. The typed arrays are read on first use (one native call
  * for the whole tree); node accessors are plain array reads.
  *
@@ -107,8 +125,15 @@ export class Tree {
 
   constructor(
     readonly text: string,
-    /** Never edited: edits go to a copy (editedHandle). Undefined once released. */
+    /**
+     * Never edited: edits go to a copy (editedHandle). Undefined once released.
+     * A lexical tree's is its previous tree's with the edit applied and not
+     * parsed: tree-sitter takes more edits before the next parse, which
+     * re-lexes the edited leaf then.
+     */
     private handle: NativeTree | undefined,
+    /** Set when the tree was made by the lexical fast path (lexicalEdit), not by tree-sitter. */
+    readonly lexical?: LexicalOrigin,
   ) {
     const b = loadBinding();
     this.names = b.names.symbols;
@@ -118,8 +143,12 @@ export class Tree {
   /** The parse gave up (PARSE_TIMEOUT_MS): the tree is empty and the file reads as nothing. */
   timedOut = false;
 
-  /** How the arrays were read: whole, or patched from the previous tree's (for tests and the bench). */
-  readBy: 'whole' | 'patch' | undefined = undefined;
+  /**
+   * How the arrays were read: whole, patched from the previous tree's, or
+   * moved from them without a parse (lexicalEdit). For tests and the bench.
+   */
+  readBy: 'whole' | 'patch' | 'lexical' | undefined = undefined;
+
 
   /** Set by an incremental parse: the previous arrays and what changed, to read only that (flat-patch.ts). */
   private pending: Pending | undefined;
@@ -219,6 +248,31 @@ export class Tree {
       return tree;
     }
     b.dispose(edited);
+    return tree;
+  }
+
+  /**
+   * The tree of `text`, this tree's text with the one edit `edit`, made
+   * without tree-sitter when the edit stays inside one string fragment or
+   * integer literal and provably keeps it one token of the same kind
+   * (lexical-edit.ts): the same nodes, offsets moved. Undefined when that
+   * does not hold (the caller reparses): this tree must be editable, read
+   * (arrays, nothing pending), not timed out, and without errors.
+   */
+  lexicalEdit(text: string, edit: TreeEdit): Tree | undefined {
+    const old = this.flatCache;
+    if (!this.handle || !old || this.pending || this.timedOut) return undefined;
+    const delta = edit.newEndIndex - edit.oldEndIndex;
+    if (text.length !== this.text.length + delta) return undefined;
+    const leaf = lexicalLeaf(this.text, { flat: old, type: (n) => this.type(n) }, edit, text.slice(edit.startIndex, edit.newEndIndex));
+    if (leaf === undefined) return undefined;
+    const tree = new Tree(text, this.editedHandle([edit]), {
+      from: new WeakRef(this),
+      leaf,
+      edit: { start: edit.startIndex, oldEnd: edit.oldEndIndex, newEnd: edit.newEndIndex },
+    });
+    tree.flatCache = shiftFlat(old, leaf, delta);
+    tree.readBy = 'lexical';
     return tree;
   }
 

@@ -18,6 +18,47 @@ export interface Span {
   end: number;
 }
 
+/** Where a file's syntax nodes are now (an Evaluator: its file and current tree). */
+export interface NodePlaces {
+  readonly file: string;
+  nodeStart(node: number): number;
+  nodeEnd(node: number): number;
+}
+
+/**
+ * The span of a syntax node, read from its file's current tree when asked. A
+ * lexical edit (a keystroke inside a string or a number, which keeps the tree's
+ * shape) moves the nodes after it: values, the model and the host analysis read
+ * before the edit then stay right without being read again (incremental.ts).
+ */
+export class NodeSpan implements Span {
+  constructor(
+    private readonly places: NodePlaces,
+    readonly node: number,
+  ) {}
+
+  get file(): string {
+    return this.places.file;
+  }
+
+  get start(): number {
+    return this.places.nodeStart(this.node);
+  }
+
+  get end(): number {
+    return this.places.nodeEnd(this.node);
+  }
+
+  toJSON(): Span {
+    return { file: this.file, start: this.start, end: this.end };
+  }
+}
+
+/** A span as plain numbers, as it is now (for diagnostics, which outlive no edit). */
+export function fixedSpan(s: Span): Span {
+  return { file: s.file, start: s.start, end: s.end };
+}
+
 /** Pushes the line starts that characters from..to (inclusive) of text begin: after \n, after a lone \r. */
 function scanLineStarts(text: string, from: number, to: number, out: number[]): void {
   for (let i = from; i <= to; i++) {

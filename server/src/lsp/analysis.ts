@@ -19,6 +19,8 @@ import { toFsPath, type WorkspaceIndex } from './workspace';
 
 export interface WorkspaceResult {
   key: string;
+  /** The generations of the index and the environment it was computed with. */
+  context: string;
   /** Undefined when the analysis failed (the error is logged). */
   analysis: Analysis | undefined;
   /** Core diagnostics by core path. */
@@ -71,7 +73,12 @@ export class WorkspaceAnalysis {
   };
 
   private key(): string {
-    return `${this.o.docs.generation}/${this.o.index.generation}/${this.o.env.generation}/${this.o.extra?.generation ?? 0}`;
+    return `${this.o.docs.generation}/${this.context()}/${this.o.extra?.generation ?? 0}`;
+  }
+
+  /** What besides the documents the core's analysis reads: the index and the environment (lookup answers, ssh files). */
+  private context(): string {
+    return `${this.o.index.generation}/${this.o.env.generation}`;
   }
 
   /** The analysis of the workspace as it is now. */
@@ -81,10 +88,14 @@ export class WorkspaceAnalysis {
     const began = performance.now();
     const versions = new Map(this.o.docs.all().map((e) => [e.uri, e.doc.version]));
     const { sources, fsPaths } = this.sources();
+    const context = this.context();
+    // Only documents changed since the last analysis: a keystroke inside one
+    // builder's strings or numbers re-reads that builder only (core/incremental.ts).
+    const previous = this.cache?.context === context ? this.cache.analysis : undefined;
     let analysis: Analysis | undefined;
     const byFile = new Map<string, Diagnostic[]>();
     try {
-      analysis = analyze(sources, this.o.env.environment((p) => this.readFile(p, fsPaths)));
+      analysis = analyze(sources, this.o.env.environment((p) => this.readFile(p, fsPaths)), undefined, previous);
       for (const f of analysis.unparsed) this.o.logError(`nix-builders: ${unparsedMessage(f)}`);
       const extra = this.o.extra?.diagnostics(analysis) ?? [];
       for (const d of [...analysis.diagnostics, ...extra]) {
@@ -95,7 +106,7 @@ export class WorkspaceAnalysis {
     } catch (err) {
       this.o.logError(`nix-builders: analysis failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
-    this.cache = { key, analysis, byFile, versions, ms: performance.now() - began, files: sources.length };
+    this.cache = { key, context, analysis, byFile, versions, ms: performance.now() - began, files: sources.length };
     if (analysis) this.lookUpPending(analysis);
     return this.cache;
   }

@@ -2,7 +2,7 @@
 // reads what can be known statically and answers "unknown" for the rest. Fuel
 // and depth limits make every input terminate without overflowing the stack.
 import { fieldId, type SyntaxNode, type Tree } from '../parser';
-import type { Span } from '../span';
+import { NodeSpan, type NodePlaces, type Span } from '../span';
 import { Scope } from './scope';
 import { joinText, type StringPart, stringParts } from './strings';
 import {
@@ -62,7 +62,7 @@ function FIELDS(): Record<FieldName, number> {
   return fieldTable;
 }
 
-export class Evaluator {
+export class Evaluator implements NodePlaces {
   private fuel: number;
   private depth = 0;
   readonly globals: Scope;
@@ -70,12 +70,40 @@ export class Evaluator {
   constructor(
     readonly file: string,
     /** The file's syntax tree. Nodes are indices into it; every node but the root is > 0. */
-    readonly tree: Tree,
+    private current: Tree,
     limits: EvalLimits = DEFAULT_LIMITS,
   ) {
     this.fuel = limits.fuel;
     this.maxDepth = limits.depth;
     this.globals = globalScope(this);
+  }
+
+  get tree(): Tree {
+    return this.current;
+  }
+
+  /**
+   * Moves the evaluator to a lexically edited copy of its tree (same nodes,
+   * offsets moved, the text of one leaf changed: Tree.lexical). Every span it
+   * made follows (NodeSpan). Values already computed stay: the caller
+   * re-evaluates what read the edited leaf (incremental.ts).
+   */
+  rebase(tree: Tree): void {
+    if (tree.nodeCount !== this.current.nodeCount) throw new Error('nix-builders: rebase onto a tree of another shape');
+    this.current = tree;
+  }
+
+  /** Evaluation steps left: a lexical re-evaluation must not run out where a full one would not. */
+  get fuelLeft(): number {
+    return this.fuel;
+  }
+
+  nodeStart(node: SyntaxNode): number {
+    return this.current.start(node);
+  }
+
+  nodeEnd(node: SyntaxNode): number {
+    return this.current.end(node);
   }
 
   private readonly maxDepth: number;
@@ -92,8 +120,8 @@ export class Evaluator {
   }
 
   /** The decoded parts of a string literal. */
-  private parts(node: SyntaxNode): StringPart[] {
-    return stringParts(this.tree, node);
+  private parts(node: SyntaxNode, span: Span): StringPart[] {
+    return stringParts(this.tree, node, span);
   }
 
   /** The named children. (Plain array reads: cheaper to recompute than to cache.) */
@@ -111,7 +139,7 @@ export class Evaluator {
   }
 
   span(node: SyntaxNode): Span {
-    return { file: this.file, start: this.tree.start(node), end: this.tree.end(node) };
+    return new NodeSpan(this, node);
   }
 
   /** Whether the budget still allows another step; used by builtins that loop. */
@@ -171,7 +199,7 @@ export class Evaluator {
           : { kind: 'path', value: this.text(node), span };
       case 'uri_expression': {
         const text = this.text(node);
-        return { kind: 'string', value: text, span, pieces: [{ at: 0, length: text.length, doc: span.start }] };
+        return { kind: 'string', value: text, span, pieces: [{ at: 0, length: text.length, base: span, rel: 0 }] };
       }
       case 'list_expression':
         return {
@@ -244,14 +272,14 @@ export class Evaluator {
 
   private evalString(node: SyntaxNode, scope: Scope): Value {
     const span = this.span(node);
-    const parts = this.parts(node);
+    const parts = this.parts(node, span);
     const only = parts.length === 1 ? parts[0] : undefined;
     if (only?.kind === 'text') {
       // One stretch of text (most strings): no joining.
-      const pieces = only.doc !== undefined && only.text.length > 0 ? [{ at: 0, length: only.text.length, doc: only.doc }] : [];
+      const pieces = only.base !== undefined && only.text.length > 0 ? [{ at: 0, length: only.text.length, base: only.base, rel: only.rel }] : [];
       return { kind: 'string', value: only.text, span, pieces };
     }
-    const texts: { text: string; doc?: number }[] = [];
+    const texts: { text: string; base?: Span; rel?: number }[] = [];
     for (const part of parts) {
       if (part.kind === 'text') {
         texts.push(part);

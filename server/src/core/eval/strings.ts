@@ -3,12 +3,22 @@
 // (a machines line in `builders`, a Host block in `extraConfig`) land on the
 // right characters. Indented strings are dedented as Nix's parser does.
 import type { SyntaxNode, Tree } from '../parser';
-import type { StringPiece } from './value';
+import type { Span } from '../span';
+import { pieceDoc, type StringPiece } from './value';
 
-/** One decoded part: literal text (with its document offset when 1:1) or an interpolation. */
-export type StringPart =
-  | { kind: 'text'; text: string; doc?: number }
-  | { kind: 'interp'; node: SyntaxNode };
+/**
+ * Literal text, with where it is in the document when it maps 1:1: `rel` units
+ * after the start of `base` (the string literal's span, see StringPiece).
+ */
+export interface TextPart {
+  kind: 'text';
+  text: string;
+  base?: Span;
+  rel: number;
+}
+
+/** One decoded part: literal text or an interpolation. */
+export type StringPart = TextPart | { kind: 'interp'; node: SyntaxNode };
 
 function decodeEscape(raw: string, indented: boolean): string {
   if (indented) {
@@ -20,17 +30,18 @@ function decodeEscape(raw: string, indented: boolean): string {
   return c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c;
 }
 
-/** The raw parts of a string node, before indentation stripping. */
-export function stringParts(tree: Tree, node: SyntaxNode): StringPart[] {
+/** The raw parts of a string node (whose span is `base`), before indentation stripping. */
+export function stringParts(tree: Tree, node: SyntaxNode, base: Span): StringPart[] {
   const indented = tree.type(node) === 'indented_string_expression';
   const parts: StringPart[] = [];
+  const origin = tree.start(node);
   for (const c of tree.named(node)) {
     switch (tree.type(c)) {
       case 'string_fragment':
-        parts.push({ kind: 'text', text: tree.nodeText(c), doc: tree.start(c) });
+        parts.push({ kind: 'text', text: tree.nodeText(c), base, rel: tree.start(c) - origin });
         break;
       case 'escape_sequence':
-        parts.push({ kind: 'text', text: decodeEscape(tree.nodeText(c), indented) });
+        parts.push({ kind: 'text', text: decodeEscape(tree.nodeText(c), indented), rel: 0 });
         break;
       case 'interpolation':
         parts.push({ kind: 'interp', node: c });
@@ -56,7 +67,7 @@ function stripIndentation(parts: StringPart[]): StringPart[] {
   let atLineStart = true;
   let cur = 0;
   for (const p of parts) {
-    if (p.kind === 'interp' || p.doc === undefined) {
+    if (p.kind === 'interp' || p.base === undefined) {
       if (atLineStart) {
         minIndent = Math.min(minIndent, cur);
         atLineStart = false;
@@ -86,14 +97,14 @@ function stripIndentation(parts: StringPart[]): StringPart[] {
   atLineStart = true;
   cur = 0;
   for (const p of parts) {
-    if (p.kind === 'interp' || p.doc === undefined) {
+    if (p.kind === 'interp' || p.base === undefined) {
       atLineStart = false;
       out.push(p);
       continue;
     }
     let start = 0;
     const flush = (end: number) => {
-      if (end > start) out.push({ kind: 'text', text: p.text.slice(start, end), doc: (p.doc ?? 0) + start });
+      if (end > start) out.push({ kind: 'text', text: p.text.slice(start, end), base: p.base, rel: p.rel + start });
     };
     for (let i = 0; i < p.text.length; i++) {
       const ch = p.text.charCodeAt(i);
@@ -118,29 +129,29 @@ function stripIndentation(parts: StringPart[]): StringPart[] {
 /** Removes a first line of only spaces (with its newline) and a last line of only spaces. */
 function dropBlankEnds(parts: StringPart[]): StringPart[] {
   const first = parts[0];
-  if (first && first.kind === 'text' && first.doc !== undefined) {
+  if (first && first.kind === 'text' && first.base !== undefined) {
     const nl = first.text.indexOf('\n');
     if (nl >= 0 && /^ *$/.test(first.text.slice(0, nl))) {
-      parts[0] = { kind: 'text', text: first.text.slice(nl + 1), doc: first.doc + nl + 1 };
+      parts[0] = { kind: 'text', text: first.text.slice(nl + 1), base: first.base, rel: first.rel + nl + 1 };
     }
   }
   const last = parts[parts.length - 1];
-  if (last && last.kind === 'text' && last.doc !== undefined) {
+  if (last && last.kind === 'text' && last.base !== undefined) {
     const nl = last.text.lastIndexOf('\n');
     const tail = last.text.slice(nl + 1);
     if (/^ *$/.test(tail) && (nl >= 0 || parts.length === 1)) {
-      parts[parts.length - 1] = { kind: 'text', text: last.text.slice(0, nl + 1), doc: last.doc };
+      parts[parts.length - 1] = { kind: 'text', text: last.text.slice(0, nl + 1), base: last.base, rel: last.rel };
     }
   }
   return parts.filter((p) => p.kind === 'interp' || p.text.length > 0);
 }
 
 /** Joins decoded text parts into a value and its piece map. */
-export function joinText(parts: { text: string; doc?: number }[]): { value: string; pieces: StringPiece[] } {
+export function joinText(parts: { text: string; base?: Span; rel?: number }[]): { value: string; pieces: StringPiece[] } {
   let value = '';
   const pieces: StringPiece[] = [];
   for (const p of parts) {
-    if (p.doc !== undefined && p.text.length > 0) pieces.push({ at: value.length, length: p.text.length, doc: p.doc });
+    if (p.base !== undefined && p.text.length > 0) pieces.push({ at: value.length, length: p.text.length, base: p.base, rel: p.rel ?? 0 });
     value += p.text;
   }
   return { value, pieces };
@@ -169,7 +180,7 @@ export function mapStringRange(
     for (let i = Math.max(0, lo - 1); i <= lo; i++) {
       const p = pieces[i] as StringPiece;
       if (offset >= p.at && (offset < p.at + p.length || (preferEnd && offset === p.at + p.length))) {
-        return p.doc + (offset - p.at);
+        return pieceDoc(p) + (offset - p.at);
       }
     }
     return undefined;

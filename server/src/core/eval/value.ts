@@ -11,8 +11,18 @@ export interface StringPiece {
   /** Offset in the string value. */
   at: number;
   length: number;
-  /** Offset of the same characters in the document (UTF-16 units). */
-  doc: number;
+  /**
+   * The same characters in the document: `rel` units after the start of
+   * `base`, the span of the literal they were written in. Relative, so that
+   * the piece follows its literal when an edit elsewhere moves it.
+   */
+  base: Span;
+  rel: number;
+}
+
+/** Where a piece's characters start in the document (UTF-16 units). */
+export function pieceDoc(p: StringPiece): number {
+  return p.base.start + p.rel;
 }
 
 export interface StringValue {
@@ -111,8 +121,15 @@ export type Value =
 export const UNKNOWN: UnknownValue = Object.freeze({ kind: 'unknown' }) as UnknownValue;
 
 /** What a thunk of an expression evaluates: the node, in a scope, by its file's evaluator. */
-interface NodeThunkSource {
+export interface NodeThunkSource {
   eval(node: SyntaxNode, scope: Scope): Value;
+}
+
+/** An expression thunk's recipe: the node, its scope and its file's evaluator. */
+export interface ThunkExpression {
+  source: NodeThunkSource;
+  node: SyntaxNode;
+  scope: Scope;
 }
 
 /** Marks a thunk being forced (`let a = a; in a` reads itself: unknown, not a loop). */
@@ -150,6 +167,26 @@ export class Thunk {
     t.node = node;
     t.scope = scope;
     return t;
+  }
+
+  /**
+   * What an expression thunk not forced yet will evaluate (undefined once
+   * forced, or for other thunks): kept by the model for the builders it reads
+   * from a list, so that a keystroke inside one can evaluate just that again.
+   */
+  expression(): ThunkExpression | undefined {
+    const src = this.source;
+    if (this.result !== undefined || !src || typeof src === 'function' || !this.scope) return undefined;
+    return { source: src, node: this.node, scope: this.scope };
+  }
+
+  /** Forgets the value and evaluates `e` on the next force (incremental.ts: the text under `e.node` changed). */
+  recompute(e: ThunkExpression): void {
+    if (this.result === FORCING) throw new Error('nix-builders: recompute of a thunk being forced');
+    this.result = undefined;
+    this.source = e.source;
+    this.node = e.node;
+    this.scope = e.scope;
   }
 
   force(): Value {

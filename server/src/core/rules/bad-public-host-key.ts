@@ -7,6 +7,7 @@ import { attr, diag, replaceStringFix, type Rule } from './rule';
 export const badPublicHostKey: Rule = {
   code: 'bad-public-host-key',
   summary: 'publicHostKey is not base64 of a "type blob" key line.',
+  perBuilder: true,
   check(model, ctx) {
     const out: Diagnostic[] = [];
     for (const b of model.builders) {

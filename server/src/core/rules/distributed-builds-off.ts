@@ -29,7 +29,7 @@ function insertFix(model: Model): Fix[] {
   return [
     {
       title: 'Set nix.distributedBuilds = true',
-      edits: [{ span: { ...span, end: span.start }, newText: `${name} = true;${separator(text, span.start)}` }],
+      edits: [{ span: { file: span.file, start: span.start, end: span.start }, newText: `${name} = true;${separator(text, span.start)}` }],
       preferred: true,
     },
   ];
@@ -57,7 +57,7 @@ export const distributedBuildsOff: Rule = {
       ]));
     } else {
       const at = model.buildMachines.defs.find((x) => x.bindingSpan)?.bindingSpan ?? first.span;
-      out.push(diag('distributed-builds-off', 'warning', { ...at, end: Math.min(at.end, at.start + 17) }, message, insertFix(model)));
+      out.push(diag('distributed-builds-off', 'warning', { file: at.file, start: at.start, end: Math.min(at.end, at.start + 17) }, message, insertFix(model)));
     }
     return out;
   },

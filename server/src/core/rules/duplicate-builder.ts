@@ -4,7 +4,20 @@ import type { Diagnostic } from '../diagnostic';
 import type { Builder } from '../model';
 import { attr, diag, type Rule } from './rule';
 
+// A builder's identity does not change (its values are read once): after a
+// keystroke inside one builder, the others' are not built again (incremental.ts).
+const identities = new WeakMap<Builder, string | null>();
+
 function identity(b: Builder): string | undefined {
+  let id = identities.get(b);
+  if (id === undefined) {
+    id = identityOf(b) ?? null;
+    identities.set(b, id);
+  }
+  return id ?? undefined;
+}
+
+function identityOf(b: Builder): string | undefined {
   const host = attr(b, 'hostName')?.value;
   if (host?.kind !== 'string') return undefined;
   const p = attr(b, 'protocol')?.value;

@@ -8,6 +8,7 @@ import { buildersWithKeys, diag, type Rule } from './rule';
 export const hostKeyNameMismatch: Rule = {
   code: 'host-key-name-mismatch',
   summary: 'A key exists, but under another name than the one ssh looks up.',
+  perBuilder: true,
   check(model, ctx) {
     const out: Diagnostic[] = [];
     for (const { host: h, hostName: value } of buildersWithKeys(model, ctx, 'mismatch')) {

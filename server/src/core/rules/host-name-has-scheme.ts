@@ -6,6 +6,7 @@ import { attr, diag, replaceString, type Rule } from './rule';
 export const hostNameHasScheme: Rule = {
   code: 'host-name-has-scheme',
   summary: 'hostName starts with ssh://, ssh-ng:// or carries user@.',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     for (const b of model.builders) {

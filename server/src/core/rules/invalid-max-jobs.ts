@@ -5,6 +5,7 @@ import { attr, builderLabel, diag, type Rule } from './rule';
 export const invalidMaxJobs: Rule = {
   code: 'invalid-max-jobs',
   summary: 'maxJobs negative or not an integer (error), or 0 (warning: never used).',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     for (const b of model.builders) {

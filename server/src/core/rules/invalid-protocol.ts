@@ -8,6 +8,7 @@ const PROTOCOLS = ['ssh', 'ssh-ng'];
 export const invalidProtocol: Rule = {
   code: 'invalid-protocol',
   summary: 'protocol is not null, "ssh" or "ssh-ng".',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     for (const b of nixBuilders(model)) {

@@ -5,6 +5,7 @@ import { attr, diag, nixBuilders, type Rule } from './rule';
 export const invalidSpeedFactor: Rule = {
   code: 'invalid-speed-factor',
   summary: 'speedFactor is not a positive number.',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     // In a machines line Nix reads 0 as 1, and machines-syntax reports a negative one.

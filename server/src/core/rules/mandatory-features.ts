@@ -6,6 +6,7 @@ import { attr, builderLabel, diag, knownStrings, type Rule } from './rule';
 export const mandatoryFeatures: Rule = {
   code: 'mandatory-features',
   summary: 'Explains the restriction mandatoryFeatures imposes.',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     for (const b of model.builders) {

@@ -8,6 +8,7 @@ import { buildersWithKeys, diag, type Rule } from './rule';
 export const missingHostKey: Rule = {
   code: 'missing-host-key',
   summary: 'No known host key for the name ssh will look up.',
+  perBuilder: true,
   check(model, ctx) {
     const out: Diagnostic[] = [];
     for (const { host: h, hostName: value } of buildersWithKeys(model, ctx, 'missing')) {

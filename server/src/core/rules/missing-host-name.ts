@@ -5,6 +5,7 @@ import { diag, nixBuilders, type Rule } from './rule';
 export const missingHostName: Rule = {
   code: 'missing-host-name',
   summary: 'A builder without hostName.',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     for (const b of nixBuilders(model)) {
@@ -13,7 +14,7 @@ export const missingHostName: Rule = {
         diag(
           'missing-host-name',
           'error',
-          { ...b.span, end: b.span.start + 1 },
+          { file: b.span.file, start: b.span.start, end: b.span.start + 1 },
           'This builder has no hostName: NixOS stops with "The option nix.buildMachines.*.hostName is used but not defined". Add hostName = "…"; with the builder\'s DNS name, IP address or ssh Host alias.',
         ),
       );

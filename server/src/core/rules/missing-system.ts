@@ -5,6 +5,7 @@ import { attr, diag, nixBuilders, type Rule } from './rule';
 export const missingSystem: Rule = {
   code: 'missing-system',
   summary: 'Neither system nor a non-empty systems.',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     for (const b of nixBuilders(model)) {
@@ -15,7 +16,7 @@ export const missingSystem: Rule = {
         const v = systems.value;
         if (v.kind !== 'list' || !v.complete || v.items.length > 0) continue;
       } else if (!b.complete) continue;
-      const span = systems?.value.span ?? { ...b.span, end: b.span.start + 1 };
+      const span = systems?.value.span ?? { file: b.span.file, start: b.span.start, end: b.span.start + 1 };
       out.push(
         diag(
           'missing-system',

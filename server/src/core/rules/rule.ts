@@ -1,7 +1,7 @@
 // The shape of a diagnostic rule, and the small helpers rules share for
 // reading builder attributes and writing fixes.
 import type { Diagnostic, Fix, Severity } from '../diagnostic';
-import type { StringValue, Thunk, Value } from '../eval/value';
+import { pieceDoc, type StringValue, type Thunk, type Value } from '../eval/value';
 import type { Builder, Model, ReadAttr } from '../model';
 import type { Span } from '../span';
 import type { Environment } from '../environment';
@@ -18,6 +18,17 @@ export interface Rule {
   /** One line for the docs table. */
   summary: string;
   check(model: Model, ctx: RuleContext): Diagnostic[];
+  /**
+   * True when check() looks at each builder alone: it reports, builder after
+   * builder of model.builders, what it reports for a model with only that
+   * builder (a literal shared by several builders reported once), and nothing
+   * else; what the rule says of the rest of the configuration is checkModel's.
+   * A keystroke inside one builder then reruns check() for that builder only
+   * (run-rules.ts, incremental.ts).
+   */
+  perBuilder?: true;
+  /** What a perBuilder rule says of the configuration besides its builders (wrong-type: nix.buildMachines itself). */
+  checkModel?(model: Model, ctx: RuleContext): Diagnostic[];
 }
 
 export function diag(
@@ -93,7 +104,8 @@ export function replaceString(v: StringValue, newValue: string): Fix['edits'][nu
   const p = v.pieces;
   const only = p && p.length === 1 ? p[0] : undefined;
   if (only && only.at === 0 && only.length === v.value.length) {
-    return { span: { file: v.span.file, start: only.doc, end: only.doc + only.length }, newText: newValue };
+    const doc = pieceDoc(only);
+    return { span: { file: v.span.file, start: doc, end: doc + only.length }, newText: newValue };
   }
   if (v.value === '' && v.span.end - v.span.start === 2) {
     return { span: { file: v.span.file, start: v.span.start + 1, end: v.span.start + 1 }, newText: newValue };

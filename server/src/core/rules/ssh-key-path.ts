@@ -7,6 +7,7 @@ import { attr, diag, nixStringEscape, type Rule } from './rule';
 export const sshKeyPath: Rule = {
   code: 'ssh-key-path',
   summary: 'sshKey is relative, uses ~, is a Nix path literal, or lies in /nix/store.',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     for (const b of model.builders) {

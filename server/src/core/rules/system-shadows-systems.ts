@@ -5,6 +5,7 @@ import { attr, diag, nixBuilders, type Rule } from './rule';
 export const systemShadowsSystems: Rule = {
   code: 'system-shadows-systems',
   summary: 'Both system and systems are set; systems is ignored.',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     for (const b of nixBuilders(model)) {

@@ -41,6 +41,7 @@ function suggestions(name: string): string[] {
 export const unknownAttribute: Rule = {
   code: 'unknown-attribute',
   summary: 'An attribute that nix.buildMachines does not have.',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     const check = (a: ReadAttr): void => {

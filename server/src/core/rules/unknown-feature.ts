@@ -11,6 +11,7 @@ const FEATURE_ATTRS = ['supportedFeatures', 'mandatoryFeatures'] as const;
 export const unknownFeature: Rule = {
   code: 'unknown-feature',
   summary: 'A system feature that is not well known (with did-you-mean).',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     const first = firstSight();

@@ -9,6 +9,7 @@ import { attr, diag, didYouMean, firstSight, forEachKnownString, replaceStringFi
 export const unknownSystem: Rule = {
   code: 'unknown-system',
   summary: 'A system that is not a known platform (with did-you-mean).',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     const first = firstSight();

@@ -7,6 +7,7 @@ import { attr, diag, type Rule } from './rule';
 export const unresolvedHost: Rule = {
   code: 'unresolved-host',
   summary: 'The name ssh will connect to does not resolve.',
+  perBuilder: true,
   check(model, ctx) {
     const out: Diagnostic[] = [];
     // Only a lookup answers `resolver`: without lookups, no builder's ssh chain needs working out here.

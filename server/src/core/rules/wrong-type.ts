@@ -73,8 +73,8 @@ function fixFor(name: string, t: OptionType, v: Value): Fix[] {
       {
         title: `Make ${name} a list`,
         edits: [
-          { span: { ...v.span, end: v.span.start }, newText: '[ ' },
-          { span: { ...v.span, start: v.span.end }, newText: ' ]' },
+          { span: { file: v.span.file, start: v.span.start, end: v.span.start }, newText: '[ ' },
+          { span: { file: v.span.file, start: v.span.end, end: v.span.end }, newText: ' ]' },
         ],
         preferred: true,
       },
@@ -117,10 +117,15 @@ function attrProblems(b: Builder, a: ReadAttr, out: Diagnostic[]): void {
 export const wrongType: Rule = {
   code: 'wrong-type',
   summary: 'A value of the wrong type, e.g. maxJobs = "3" or systems = "x86_64-linux".',
+  perBuilder: true,
   check(model) {
     const out: Diagnostic[] = [];
     // forEach: no iterator objects for the attributes of thousands of builders.
     for (const b of nixBuilders(model)) b.attrs.forEach((a) => attrProblems(b, a, out));
+    return out;
+  },
+  checkModel(model) {
+    const out: Diagnostic[] = [];
     // nix.buildMachines itself must be a list.
     for (const def of model.buildMachines.defs) {
       const v = def.value;
