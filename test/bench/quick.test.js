@@ -16,8 +16,6 @@ const root = path.resolve(__dirname, '..', '..');
 const KNOWN_MISSED = {
   'big-analysis-ratio':
     'after the parse, building the value model the rules read costs ~2x the parse: the tree to JavaScript, reading, hosts and rules, and 25-60 ms of GC for the ~20 MB of values kept (3-4x in all)',
-  keystroke:
-    "analyze() reads the whole document again on each change (~100 ms on the 1 MB document); tree-sitter's share (an incremental parse that walks the whole 2,000-element list holding the edit again, changed ranges, patched read) is already 12-19 ms",
 };
 
 const began = performance.now();

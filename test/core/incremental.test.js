@@ -96,9 +96,15 @@ function typeInto(file, text, steps, seed, compareEvery = 1) {
   for (let i = 0; i < steps; i++) {
     // A keystroke that broke the syntax is taken back (the whole text replaced), as a user would.
     if (doc.tree.hasError(0)) doc.applyChanges([{ text: good }], i + 1.5);
-    const e = randomEdit(doc, rnd);
+    // Now and then a burst of keystrokes before the analysis runs (the server debounces).
+    const burst = rnd(3) === 0 ? 2 + rnd(3) : 1;
+    let e;
+    for (let k = 0; k < burst; k++) {
+      e = randomEdit(doc, rnd);
+      if (!e) break;
+      doc.applyChanges([{ range: { start: e.start, end: e.end }, text: e.text }], i + 2 + k / 10);
+    }
     if (!e) break;
-    doc.applyChanges([{ range: { start: e.start, end: e.end }, text: e.text }], i + 2);
     if (!doc.tree.hasError(0)) good = doc.text;
     const a = core.analyze([{ path: file, text: doc.text, tree: doc.tree }], env, undefined, previous);
     if (a.incremental) incremental++;

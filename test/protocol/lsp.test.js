@@ -179,6 +179,34 @@ describe('language server over stdio', () => {
     assert.equal(codes.get('ssh-key-path')?.[0].range.start.line, 5);
   });
 
+  it('typing inside a builder moves the other builders\' diagnostics with the text', async () => {
+    // Two builders on one line: keystrokes in the first (analysed incrementally,
+    // core/incremental.ts) shift the second's columns.
+    const uri = 'file:///tmp/nix-builders-protocol/typing.nix';
+    const line = '    { hostName = "a"; systems = [ "x86_64-linx" ]; maxJobs = 1; } { hostName = "b"; systems = [ "aarch64-lnux" ]; maxJobs = 2; }';
+    const text = `{\n  nix.distributedBuilds = true;\n  nix.buildMachines = [\n${line}\n  ];\n}\n`;
+    const second = (l) => ({ start: l.indexOf('"aarch64-lnux"'), end: l.indexOf('"aarch64-lnux"') + '"aarch64-lnux"'.length });
+    await lsp.open(uri, text);
+    let diags = (await lsp.diagnostics(uri, 1)).filter(notHostKey);
+    assert.deepEqual(diags.map((d) => [d.code, d.range.start.character]), [
+      ['unknown-system', line.indexOf('"x86_64-linx"')],
+      ['unknown-system', second(line).start],
+    ]);
+    // "x86_64-linx" → "x86_64-linux": its warning goes, the other moves one column.
+    const at = line.indexOf('linx"') + 3;
+    await lsp.change(uri, 2, [{ range: range(3, at, 3, at), text: 'u' }]);
+    let now = `${line.slice(0, at)}u${line.slice(at)}`;
+    diags = (await lsp.diagnostics(uri, 2)).filter(notHostKey);
+    assert.deepEqual(diags.map((d) => [d.code, d.range]), [['unknown-system', range(3, second(now).start, 3, second(now).end)]]);
+    // Two letters typed into the first hostName, then one deleted.
+    const host = line.indexOf('"a"') + 2;
+    await lsp.change(uri, 3, [{ range: range(3, host, 3, host), text: 'zz' }]);
+    await lsp.change(uri, 4, [{ range: range(3, host, 3, host + 1), text: '' }]);
+    now = `${now.slice(0, host)}z${now.slice(host)}`;
+    diags = (await lsp.diagnostics(uri, 4)).filter(notHostKey);
+    assert.deepEqual(diags.map((d) => [d.code, d.range]), [['unknown-system', range(3, second(now).start, 3, second(now).end)]]);
+  });
+
   it('debounces: quick successive changes publish only the last version', async () => {
     const uri = 'file:///tmp/nix-builders-protocol/debounce.nix';
     const text = '{ nix.distributedBuilds = true; nix.buildMachines = [ { hostName = "d"; system = "x86_64-linux"; maxJobs = 1; } ]; }\n';

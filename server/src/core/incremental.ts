@@ -16,7 +16,7 @@ import { type ModuleRoot, unwrap } from './eval/module';
 import { nixBuilder } from './extract';
 import type { HostAnalysis } from './hosts';
 import type { Builder, Model } from './model';
-import { fieldId, type SyntaxNode, type Tree } from './parser';
+import { fieldId, type LexicalOrigin, type SyntaxNode, type Tree } from './parser';
 import { builderDiagnostics, diagnosticKey, finish, isPerBuilderCode, mapSpans, modelDiagnostics } from './run-rules';
 import type { Span } from './span';
 
@@ -55,13 +55,19 @@ export function reuseAfterLexicalEdit(files: SourceFile[], env: Environment, lim
   const tree = edited.tree;
   const root = previous.roots.find((r) => r.file === edited.path);
   const before = root?.ev.tree;
-  if (!root || !before || lexical.from.deref() !== before) return undefined;
-  const old = builderHolding(previous.model.builders, root, before, lexical.leaf);
+  const run = before && editsSince(lexical, before);
+  if (!root || !before || !run) return undefined;
+  const old = builderHolding(previous.model.builders, root, before, run.leaf);
   const origin = old?.origin;
   if (!old || !origin || !reachedOnlyAsListItem(tree, origin.expression.node)) return undefined;
-  // The item, in the previous text; the edit lies inside it.
+  // The item, in the previous text; every edit since lies inside it.
   const item = { file: root.file, start: before.start(origin.expression.node), end: before.end(origin.expression.node) };
-  const delta = lexical.edit.newEnd - lexical.edit.oldEnd;
+  let itemEnd = item.end;
+  for (const e of run.edits) {
+    if (e.start < item.start || e.oldEnd > itemEnd) return undefined;
+    itemEnd += e.newEnd - e.oldEnd;
+  }
+  const delta = itemEnd - item.end;
 
   // What the builder rules said of the builder before (in the previous
   // positions): said inside the item, it was the builder's alone; said of a
@@ -115,6 +121,21 @@ export function reuseAfterLexicalEdit(files: SourceFile[], env: Environment, lim
     if (!nowKeys.has(diagnosticKey(m))) return undefined;
   }
   return { model, diagnostics: finish([...kept, ...now, ...modelDiagnostics(model, ctx)]), root, edited };
+}
+
+/**
+ * The edits from `before` to the tree of `lexical`, oldest first, each in the
+ * offsets of the text it was made in, and the leaf of the first (an index in
+ * `before`, whose nodes every tree of the run shares); undefined when the run
+ * does not start at `before`.
+ */
+function editsSince(lexical: LexicalOrigin, before: Tree): { edits: LexicalOrigin['edit'][]; leaf: SyntaxNode } | undefined {
+  const edits: LexicalOrigin['edit'][] = [];
+  for (let o: LexicalOrigin | undefined = lexical; o; o = o.prior) {
+    edits.push(o.edit);
+    if (o.from.deref() === before) return { edits: edits.reverse(), leaf: o.leaf };
+  }
+  return undefined;
 }
 
 /** The one file whose text changed (same files, same order, same limits), if there is exactly one. */

@@ -107,7 +107,18 @@ export interface LexicalOrigin {
   readonly from: WeakRef<Tree>;
   readonly leaf: SyntaxNode;
   readonly edit: { readonly start: number; readonly oldEnd: number; readonly newEnd: number };
+  /**
+   * The previous tree's own origin when it was lexical too: several keystrokes
+   * typed before an analysis ran (the server debounces) are followed back to
+   * the tree that analysis read. Kept for the last MAX_LEXICAL_RUN edits.
+   */
+  readonly prior?: LexicalOrigin;
+  /** How many origins this one and its priors make. */
+  readonly run: number;
 }
+
+/** The edits of a run of lexical trees remembered (LexicalOrigin.prior): a few small objects each. */
+const MAX_LEXICAL_RUN = 256;
 
 /**
  * A parsed Nix text. The typed arrays are read on first use (one native call
@@ -266,10 +277,13 @@ export class Tree {
     if (text.length !== this.text.length + delta) return undefined;
     const leaf = lexicalLeaf(this.text, { flat: old, type: (n) => this.type(n) }, edit, text.slice(edit.startIndex, edit.newEndIndex));
     if (leaf === undefined) return undefined;
+    const prior = this.lexical && this.lexical.run < MAX_LEXICAL_RUN ? this.lexical : undefined;
     const tree = new Tree(text, this.editedHandle([edit]), {
       from: new WeakRef(this),
       leaf,
       edit: { start: edit.startIndex, oldEnd: edit.oldEndIndex, newEnd: edit.newEndIndex },
+      ...(prior ? { prior } : {}),
+      run: (prior?.run ?? 0) + 1,
     });
     tree.flatCache = shiftFlat(old, leaf, delta);
     tree.readBy = 'lexical';
