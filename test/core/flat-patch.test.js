@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { bigConfig } = require('../../scripts/bench/corpus');
 const { loadCore } = require('../helpers/load-ts');
+const { prng } = require('../helpers/prng');
 const { fixtureNixFiles } = require('../helpers/nix-files');
 
 const { NixDocument } = loadCore('document');
@@ -22,13 +23,6 @@ const root = path.resolve(__dirname, '..', '..');
 const binding = require(path.join(root, 'build', 'Release', 'tree_sitter_nix_binding.node'));
 const ARRAYS = ['symbol', 'field', 'start', 'end', 'next', 'stop', 'flags'];
 
-function prng(seed) {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s % n;
-  };
-}
 
 /**
  * The document's arrays (Tree keeps them in `flat`) against a whole read of its native tree (`handle`).

@@ -12,6 +12,7 @@ const path = require('node:path');
 const { bigConfig } = require('../../scripts/bench/corpus');
 const { loadBenchCore } = require('../../scripts/bench/core');
 const { loadCore } = require('../helpers/load-ts');
+const { prng } = require('../helpers/prng');
 const { loadServer } = require('../helpers/load-server');
 const { fixtureNixFiles } = require('../helpers/nix-files');
 
@@ -29,13 +30,6 @@ const fixtures = [
   path.join(root, 'examples', 'distributed-builds.nix'),
 ];
 
-function prng(seed) {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s % n;
-  };
-}
 
 const SAFE = 'abcdefghijklmnopqrstuvwxyz0123456789-_.:/@+=, ';
 const DIGITS = '0123456789';

@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { bigConfig } = require('../../scripts/bench/corpus');
 const { loadCore } = require('../helpers/load-ts');
+const { prng } = require('../helpers/prng');
 const { fixtureNixFiles } = require('../helpers/nix-files');
 
 const { NixDocument } = loadCore('document');
@@ -19,13 +20,6 @@ const { parseNix } = loadCore('parser');
 const root = path.resolve(__dirname, '..', '..');
 const ARRAYS = ['symbol', 'field', 'start', 'end', 'next', 'stop', 'flags'];
 
-function prng(seed) {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s >>> 8) % n;
-  };
-}
 
 /** The document's arrays (Tree keeps them in `flat`) against those of a full parse of its text. */
 function assertSameAsFullParse(doc, label) {
