@@ -57,6 +57,7 @@ export function reuseAfterLexicalEdit(files: SourceFile[], env: Environment, lim
   const before = root?.ev.tree;
   const run = before && editsSince(lexical, before);
   if (!root || !before || !run) return undefined;
+  if (root.ev.limited) return undefined;
   const old = builderHolding(previous.model.builders, root, before, run.leaf);
   const origin = old?.origin;
   if (!old || !origin || !reachedOnlyAsListItem(tree, origin.expression.node)) return undefined;
@@ -101,10 +102,11 @@ export function reuseAfterLexicalEdit(files: SourceFile[], env: Environment, lim
   root.ev.rebase(tree);
   origin.thunk.recompute(origin.expression);
   const value = unwrap(origin.thunk.force());
-  // A full analysis spends less fuel than this one has (it evaluates the item
-  // once, this one once more per keystroke): while fuel is left, no value of
-  // either was cut short, and both read the same.
-  if (root.ev.fuelLeft <= 0 || !value) return undefined;
+  // While no limit cut an evaluation short, every value is what a full
+  // evaluation gives, whatever was read first. (A full analysis spends less
+  // fuel than this one has: it evaluates the item once, this one once more
+  // per keystroke.)
+  if (root.ev.limited || !value) return undefined;
   const builder = nixBuilder({ value, conditional: old.conditional, origin });
   if (!builder) return undefined;
   const builders = previous.model.builders.slice();

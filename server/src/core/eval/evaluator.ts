@@ -93,9 +93,27 @@ export class Evaluator implements NodePlaces {
     this.current = tree;
   }
 
-  /** Evaluation steps left: a lexical re-evaluation must not run out where a full one would not. */
-  get fuelLeft(): number {
-    return this.fuel;
+  /**
+   * Whether a limit (fuel or depth) or a cycle (a value read while being
+   * computed) ever cut an evaluation short. Until then, every value is what a
+   * full evaluation gives whatever the order things were first read in; after,
+   * a value first read deep inside one builder may be unknown where another
+   * builder would have read it whole, so re-evaluating one builder alone
+   * (incremental.ts) is not done.
+   */
+  get limited(): boolean {
+    return this.cutShort;
+  }
+
+  private cutShort = false;
+
+  noteCycle(): void {
+    this.cutShort = true;
+  }
+
+  private limit<T>(fallback: T): T {
+    this.cutShort = true;
+    return fallback;
   }
 
   nodeStart(node: SyntaxNode): number {
@@ -144,7 +162,7 @@ export class Evaluator implements NodePlaces {
 
   /** Whether the budget still allows another step; used by builtins that loop. */
   tick(): boolean {
-    return --this.fuel > 0;
+    return --this.fuel > 0 || this.limit(false);
   }
 
   thunk(node: SyntaxNode | null | undefined, scope: Scope): Thunk {
@@ -153,7 +171,7 @@ export class Evaluator implements NodePlaces {
   }
 
   eval(node: SyntaxNode, scope: Scope): Value {
-    if (--this.fuel <= 0 || this.depth >= this.maxDepth) return UNKNOWN;
+    if (--this.fuel <= 0 || this.depth >= this.maxDepth) return this.limit(UNKNOWN);
     this.depth++;
     try {
       return this.evalNode(node, scope);
@@ -164,7 +182,7 @@ export class Evaluator implements NodePlaces {
 
   /** Runs `f` one level deeper (function application, forcing inside builtins). */
   nested<T>(fallback: T, f: () => T): T {
-    if (this.depth >= this.maxDepth || --this.fuel <= 0) return fallback;
+    if (this.depth >= this.maxDepth || --this.fuel <= 0) return this.limit(fallback);
     this.depth++;
     try {
       return f();

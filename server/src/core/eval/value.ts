@@ -123,7 +123,12 @@ export const UNKNOWN: UnknownValue = Object.freeze({ kind: 'unknown' }) as Unkno
 /** What a thunk of an expression evaluates: the node, in a scope, by its file's evaluator. */
 export interface NodeThunkSource {
   eval(node: SyntaxNode, scope: Scope): Value;
+  /** A thunk was read while it was being forced (a cycle): what was read first decided what came out unknown. */
+  noteCycle(): void;
 }
+
+/** The evaluators whose expression thunks are being forced, innermost last: a cycle marks them all. */
+const forcing: NodeThunkSource[] = [];
 
 /** An expression thunk's recipe: the node, its scope and its file's evaluator. */
 export interface ThunkExpression {
@@ -191,14 +196,21 @@ export class Thunk {
 
   force(): Value {
     const r = this.result;
-    if (r !== undefined) return r === FORCING ? UNKNOWN : r;
+    if (r !== undefined) {
+      if (r !== FORCING) return r;
+      for (const s of forcing) s.noteCycle();
+      return UNKNOWN;
+    }
     this.result = FORCING;
     let value: Value = UNKNOWN;
+    const src = this.source;
+    const expr = src !== undefined && typeof src !== 'function';
+    if (expr) forcing.push(src);
     try {
-      const src = this.source;
       if (typeof src === 'function') value = src();
       else if (src) value = src.eval(this.node, this.scope as Scope);
     } finally {
+      if (expr) forcing.pop();
       this.result = value;
       this.source = undefined;
       this.scope = undefined;
