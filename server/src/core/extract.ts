@@ -4,7 +4,7 @@
 import type { Diagnostic } from './diagnostic';
 import { definitions, type Definitions, type ModuleRoot, unwrap, winning } from './eval/module';
 import { mapStringRange } from './eval/strings';
-import { type AttrsValue, type StringValue, Thunk, type Value } from './eval/value';
+import { type AttrsValue, type StringValue, Thunk, type ThunkExpression, type Value } from './eval/value';
 import { type MachineEntry, type MachineField, parseMachines } from './machines-file';
 import type { Builder, BuilderSource, ConfLine, KnownHost, Model, ReadAttr } from './model';
 import { fixedSpan, type Span } from './span';
@@ -26,6 +26,14 @@ export interface ListItem {
   origin: Builder['origin'];
 }
 
+/**
+ * What each list item thunk read for a builder evaluated, kept past its first
+ * force: a later analysis of the same read module (another file edited, a
+ * lookup answered) extracts its builders again, and a keystroke after that
+ * still re-reads only the builder it is in (incremental.ts).
+ */
+const itemExpressions = new WeakMap<Thunk, ThunkExpression>();
+
 /** Items of a list option across its winning definitions. */
 function listItems(d: Definitions): ListItem[] {
   const out: ListItem[] = [];
@@ -33,7 +41,9 @@ function listItems(d: Definitions): ListItem[] {
     const l = def.value;
     if (l.kind !== 'list') continue;
     for (const thunk of l.items) {
-      const expression = thunk.expression();
+      let expression = thunk.expression();
+      if (expression) itemExpressions.set(thunk, expression);
+      else expression = itemExpressions.get(thunk);
       const v = unwrap(thunk.force());
       if (v) out.push({ value: v, conditional: def.conditional, origin: expression && { thunk, expression } });
     }

@@ -102,11 +102,7 @@ export function reuseAfterLexicalEdit(files: SourceFile[], env: Environment, lim
   root.ev.rebase(tree);
   origin.thunk.recompute(origin.expression);
   const value = unwrap(origin.thunk.force());
-  // While no limit cut an evaluation short, every value is what a full
-  // evaluation gives, whatever was read first. (A full analysis spends less
-  // fuel than this one has: it evaluates the item once, this one once more
-  // per keystroke.)
-  if (root.ev.limited || !value) return undefined;
+  if (!value) return undefined;
   const builder = nixBuilder({ value, conditional: old.conditional, origin });
   if (!builder) return undefined;
   const builders = previous.model.builders.slice();
@@ -122,7 +118,15 @@ export function reuseAfterLexicalEdit(files: SourceFile[], env: Environment, lim
     const m = mapSpans(d, (s) => moved(s) ?? s);
     if (!nowKeys.has(diagnosticKey(m))) return undefined;
   }
-  return { model, diagnostics: finish([...kept, ...now, ...modelDiagnostics(model, ctx)]), root, edited };
+  const diagnostics = finish([...kept, ...now, ...modelDiagnostics(model, ctx)]);
+  // While no limit or cycle cut an evaluation short, every value is what a
+  // full evaluation gives, whatever was read first. Checked after the last
+  // read: the builder's attributes and the rules force values too. (A full
+  // analysis spends less fuel than this one had: it evaluates the item once,
+  // this one once more per keystroke; when the fuel runs out, the full
+  // analysis reads the file anew.)
+  if (root.ev.limited) return undefined;
+  return { model, diagnostics, root, edited };
 }
 
 /**

@@ -8,7 +8,9 @@ import { buildersWithKeys, diag, type Rule } from './rule';
 export const missingHostKey: Rule = {
   code: 'missing-host-key',
   summary: 'No known host key for the name ssh will look up.',
-  perBuilder: true,
+  // Not perBuilder: its fixes take indentation from the document text around
+  // the knownHosts entries and Host blocks, which an edit elsewhere on the same
+  // line changes; rerun over every builder, from the host analysis's answers.
   check(model, ctx) {
     const out: Diagnostic[] = [];
     for (const { host: h, hostName: value } of buildersWithKeys(model, ctx, 'missing')) {
