@@ -8,13 +8,12 @@
 // nothing else can reach, that item is all that read it: it is evaluated again
 // and its builder replaced; the host analysis keeps what it worked out for the
 // other builders. Anything else is analysed in full (analyze.ts).
-import type { SourceFile } from './analyze';
+import type { Analysis, SourceFile } from './analyze';
 import type { Diagnostic } from './diagnostic';
 import type { Environment } from './environment';
 import type { EvalLimits } from './eval/evaluator';
 import { type ModuleRoot, unwrap } from './eval/module';
 import { nixBuilder } from './extract';
-import type { HostAnalysis } from './hosts';
 import type { Builder, Model } from './model';
 import { fieldId, type LexicalOrigin, type SyntaxNode, type Tree } from './parser';
 import { builderDiagnostics, diagnosticKey, finish, isPerBuilderCode, mapSpans, modelDiagnostics } from './run-rules';
@@ -26,13 +25,8 @@ export interface AnalysisInputs {
   limits: EvalLimits;
 }
 
-export interface Reusable {
-  inputs: AnalysisInputs;
-  roots: ModuleRoot[];
-  model: Model;
-  hosts: HostAnalysis;
-  diagnostics: Diagnostic[];
-}
+/** What a keystroke's analysis takes from the previous one. */
+export type Reusable = Pick<Analysis, 'inputs' | 'roots' | 'model' | 'hosts' | 'diagnostics'>;
 
 export interface Reused {
   model: Model;

@@ -160,7 +160,6 @@ export class Tree {
    */
   readBy: 'whole' | 'patch' | 'lexical' | undefined = undefined;
 
-
   /** Set by an incremental parse: the previous arrays and what changed, to read only that (flat-patch.ts). */
   private pending: Pending | undefined;
 

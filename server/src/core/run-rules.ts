@@ -9,8 +9,8 @@ import { fixedSpan, type Span } from './span';
 
 const ORDER = new Map(RULES.map((r, i) => [r.code, i]));
 
-/** The rules that look at each builder alone (Rule.perBuilder), and the others. */
-export const BUILDER_RULES: readonly Rule[] = RULES.filter((r) => r.perBuilder);
+/** The rules that look at each builder alone (Rule.perBuilder). */
+const BUILDER_RULES: readonly Rule[] = RULES.filter((r) => r.perBuilder);
 const BUILDER_CODES = new Set(BUILDER_RULES.map((r) => r.code));
 
 export function isPerBuilderCode(code: string): boolean {
